@@ -1,0 +1,58 @@
+"""Message framing for socket programs: every framing style as a pure, incremental codec.
+
+TCP delivers a byte stream, not messages. ``framing`` turns messages into
+bytes and back, whatever way the bytes are cut into ``recv()`` chunks::
+
+    >>> import framing
+    >>> codec = framing.LengthPrefixed("!I")
+    >>> wire = codec.encode(b"hello") + codec.encode(b"world")
+    >>> decoder = codec.decoder()
+    >>> for chunk in (wire[:3], wire[3:7], wire[7:]):
+    ...     decoder.feed(chunk)
+    ...     for message in decoder:
+    ...         print(message)
+    b'hello'
+    b'world'
+"""
+
+from __future__ import annotations
+
+from ._base import Codec, Decoder
+from .cobs import COBS
+from .delimited import Delimited
+from .errors import (
+    ConnectionClosed,
+    EncodeError,
+    FrameTooLarge,
+    FramingError,
+    IncompleteFrame,
+    InvalidFrame,
+)
+from .fixed import FixedLength
+from .length_prefixed import Frame, LengthPrefixed
+from .lines import Lines
+from .netstring import Netstring
+from .slip import SLIP
+from .until_close import UntilClose
+
+__all__ = [
+    "COBS",
+    "SLIP",
+    "Codec",
+    "ConnectionClosed",
+    "Decoder",
+    "Delimited",
+    "EncodeError",
+    "FixedLength",
+    "Frame",
+    "FrameTooLarge",
+    "FramingError",
+    "IncompleteFrame",
+    "InvalidFrame",
+    "LengthPrefixed",
+    "Lines",
+    "Netstring",
+    "UntilClose",
+]
+
+__version__ = "0.1.0"

@@ -1,0 +1,162 @@
+"""The contract every codec and decoder follows, written once.
+
+A ``Codec`` is an immutable configuration: ``encode`` turns one message into
+its wire form, ``decoder()`` makes a fresh incremental ``Decoder`` for one
+connection.
+
+A ``Decoder`` is fed the bytes of each ``recv()`` and hands back messages.
+Each decoder implements one step, ``_next()``, with exactly three outcomes:
+
+- return the next message (consuming its bytes from the receive buffer),
+- return ``None``: more bytes are needed,
+- raise a ``FramingError`` at the exact point in the stream where the bad
+  frame starts, so every message before it has already been returned.
+
+After ``feed_eof()``, a ``None`` from ``_next()`` means the stream ended:
+``_at_eof()`` then finishes it (the last message of ``UntilClose``, or
+``IncompleteFrame`` for a partial frame). Decoders of styles that can find the
+start of the next frame after a bad one (``_resynchronises``) skip the bad
+frame and go on; the others stay failed and raise the same error again.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+
+from ._buffer import ReceiveBuffer
+from ._types import Buffer
+from .errors import FramingError, IncompleteFrame
+
+__all__ = ["Codec", "Decoder", "as_view", "check_max_length"]
+
+
+def as_view(message: Buffer) -> bytes | memoryview:
+    """``message`` as something with a byte length: itself if ``bytes``, else a byte view."""
+    if type(message) is bytes:
+        return message
+    return memoryview(message).cast("B")
+
+
+def check_max_length(max_length: int) -> None:
+    """Refuse a ``max_length`` that is not a non-negative integer."""
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 0:
+        raise ValueError(f"max_length must be a non-negative integer, not {max_length!r}")
+
+
+class Codec(ABC):
+    """An immutable framing style: how one message looks on the wire."""
+
+    max_length: int  # the largest payload, in bytes, that the codec encodes or decodes
+
+    @abstractmethod
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """The wire form of ``message`` as parts to send in order, the payload not copied."""
+
+    @abstractmethod
+    def decoder(self) -> Decoder:
+        """A fresh incremental decoder, one per connection."""
+
+    def encode(self, message: Buffer) -> bytes:
+        """The wire form of one message; ``EncodeError`` if it cannot be framed."""
+        return b"".join(self.encode_parts(message))
+
+    def decode(self, data: Buffer) -> list[bytes]:
+        """All messages of a complete byte string; ``IncompleteFrame`` if bytes are left over."""
+        decoder = self.decoder()
+        decoder.feed(data)
+        decoder.feed_eof()
+        return list(decoder)
+
+
+class Decoder(ABC):
+    """Turns received bytes into messages, whatever the chunking."""
+
+    _resynchronises = False  # can the decoder find the next frame after a bad one?
+
+    def __init__(self, codec: Codec) -> None:
+        self.codec = codec  # the codec this decoder decodes for
+        self._buffer = ReceiveBuffer()  # wire bytes fed and not yet part of a returned message
+        self._eof = False  # feed_eof() was called
+        self._error: FramingError | None = None  # raised again on every call once failed
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} for {self.codec!r}, {self.buffered} bytes buffered>"
+
+    # -- feeding -------------------------------------------------------------
+
+    def feed(self, data: Buffer) -> None:
+        """Buffer the bytes of one ``recv()``; never raises a framing error."""
+        if self._eof:
+            raise ValueError("feed() after feed_eof(): the stream has ended")
+        if self._error is None:
+            self._buffer.feed(data)
+
+    def feed_eof(self) -> None:
+        """The peer shut down its side: no more bytes will be fed."""
+        self._eof = True
+
+    # -- reading -------------------------------------------------------------
+
+    def next_frame(self) -> bytes | None:
+        """The next message, or ``None`` when more data is needed (or the stream ended cleanly)."""
+        if self._error is not None:
+            raise self._error.with_traceback(None)
+        try:
+            frame = self._next()
+            if frame is None and self._eof:
+                frame = self._at_eof()
+        except FramingError as error:
+            if not self._resynchronises or isinstance(error, IncompleteFrame):
+                self._error = error
+            raise
+        return frame
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        frame = self.next_frame()
+        if frame is None:
+            raise StopIteration
+        return frame
+
+    @property
+    def buffered(self) -> int:
+        """Wire bytes fed and not yet part of a returned message."""
+        return len(self._buffer)
+
+    @property
+    def bytes_needed(self) -> int | None:
+        """Bytes still missing to complete the current frame, when the style tells; else None."""
+        return None
+
+    @property
+    def eof(self) -> bool:
+        """Whether ``feed_eof()`` was called."""
+        return self._eof
+
+    def detach(self) -> bytes:
+        """Hand over the buffered bytes that are not yet part of a message; leave the decoder empty.
+
+        The way to switch protocols mid-stream: feed what this returns to the
+        next protocol's decoder.
+        """
+        data = self._buffer.take_all()
+        self._reset()
+        return data
+
+    # -- the step each style implements --------------------------------------
+
+    @abstractmethod
+    def _next(self) -> bytes | None:
+        """Consume and return one message, return None for "need more", or raise."""
+
+    def _at_eof(self) -> bytes | None:
+        """Finish the stream once ``_next()`` has nothing more: partial bytes are an error."""
+        if self._buffer:
+            raise IncompleteFrame(self._buffer.peek(len(self._buffer)))
+        return None
+
+    def _reset(self) -> None:  # noqa: B027 - most styles keep no per-frame state
+        """Forget any parsed state of the current frame (its bytes were detached)."""

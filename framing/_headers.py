@@ -1,0 +1,244 @@
+"""Length-header layouts for ``LengthPrefixed``: parse one from the buffer, build one.
+
+Every layout answers the same two questions:
+
+- ``parse(buffer)``: ``None`` while the header is incomplete, else
+  ``(header_size, declared_length, fields)``; ``InvalidFrame`` if malformed.
+- ``build(length, fields)``: the header bytes for a declared length.
+
+A plain integer header decodes with a precompiled ``struct.Struct`` (or
+``int.from_bytes`` for odd widths); construct is used only to *declare*
+layouts, and to parse the ``Struct`` headers that carry more than a length.
+"""
+
+from __future__ import annotations
+
+import re
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+import construct
+
+from ._buffer import ReceiveBuffer
+from .errors import EncodeError, InvalidFrame
+
+__all__ = ["HeaderLayout", "layout_for"]
+
+Parsed = tuple[int, int, "dict[str, Any] | None"]
+
+_INTEGER_FORMAT = re.compile(r"[@=<>!]?[bBhHiIlLqQnN]")
+VARINT_MAX_BYTES = 10  # 64 bits, 7 per byte
+VARINT_MAX_VALUE = 2**64 - 1
+
+
+class HeaderLayout:
+    """How a length (and maybe other fields) is laid out in front of the payload."""
+
+    size: int | None = None  # fixed header size, None when it varies
+    max_value: int = 0  # the largest length the header can express
+    has_fields = False  # whether frames carry fields besides the length
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        """The header at the start of ``buffer``, or None if it is not all there."""
+        raise NotImplementedError
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        """The header bytes declaring ``length``."""
+        raise NotImplementedError
+
+    def header_size(self, length: int) -> int:
+        """The size of the header that declares ``length``."""
+        assert self.size is not None
+        return self.size
+
+
+class StructLayout(HeaderLayout):
+    """A one-integer ``struct`` format: ``"!I"``, ``">H"``, ``"<q"``, ``"B"``, ..."""
+
+    def __init__(self, format: str) -> None:
+        if not _INTEGER_FORMAT.fullmatch(format):
+            raise ValueError(
+                f"header format {format!r} is not one struct integer such as '!I', '>H' or 'B'"
+            )
+        self._struct = struct.Struct(format)
+        self.size = self._struct.size
+        signed = format[-1].islower()
+        self.max_value = 2 ** (8 * self.size - signed) - 1
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        if len(buffer) < self._struct.size:
+            return None
+        (length,) = buffer.unpack(self._struct)
+        return self._struct.size, check_not_negative(length), None
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        return self._struct.pack(length)
+
+
+class BytesIntegerLayout(HeaderLayout):
+    """An integer of any byte width, such as construct's ``Int24ub``."""
+
+    def __init__(self, size: int, *, signed: bool, little: bool) -> None:
+        self.size = size
+        self._signed = signed
+        self._order: Any = "little" if little else "big"
+        self.max_value = 2 ** (8 * size - signed) - 1
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        assert self.size is not None
+        if len(buffer) < self.size:
+            return None
+        length = int.from_bytes(buffer.peek(self.size), self._order, signed=self._signed)
+        return self.size, check_not_negative(length), None
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        assert self.size is not None
+        return length.to_bytes(self.size, self._order, signed=self._signed)
+
+
+class VarintLayout(HeaderLayout):
+    """Unsigned LEB128, as in protobuf's delimited streams: 7 bits a byte, low bits first."""
+
+    max_value = VARINT_MAX_VALUE
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        head = buffer.peek(VARINT_MAX_BYTES)
+        length = 0
+        for index, byte in enumerate(head):
+            length |= (byte & 0x7F) << (7 * index)
+            if byte < 0x80:
+                if length > VARINT_MAX_VALUE:
+                    raise InvalidFrame(f"varint length {length} exceeds 2**64 - 1")
+                return index + 1, length, None
+        if len(head) == VARINT_MAX_BYTES:
+            raise InvalidFrame(f"varint length longer than {VARINT_MAX_BYTES} bytes")
+        return None
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        return encode_varint(length)
+
+    def header_size(self, length: int) -> int:
+        return (max(length.bit_length(), 1) + 6) // 7
+
+
+def encode_varint(value: int) -> bytes:
+    """``value`` as unsigned LEB128."""
+    out = bytearray()
+    while value > 0x7F:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+class ConstructIntegerLayout(HeaderLayout):
+    """Any other fixed-size construct that parses to an integer (slow path)."""
+
+    def __init__(self, con: Any, size: int) -> None:
+        try:
+            sample = con.parse(bytes(size))
+        except construct.ConstructError:
+            sample = None
+        if not isinstance(sample, int):
+            raise ValueError(f"header construct {con!r} does not parse to an integer")
+        self._con = con
+        self.size = size
+        self.max_value = 2 ** (8 * size) - 1
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        assert self.size is not None
+        if len(buffer) < self.size:
+            return None
+        try:
+            length = self._con.parse(buffer.peek(self.size))
+        except construct.ConstructError as error:
+            raise InvalidFrame(f"bad length header: {error}") from None
+        return self.size, check_not_negative(int(length)), None
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        return bytes(self._con.build(length))
+
+
+class ConstructStructLayout(HeaderLayout):
+    """A construct ``Struct`` with a ``length`` field; its other fields travel with the frame.
+
+    ``Const`` fields are checked on decode and written on encode; ``length`` is
+    computed on encode; every other field is returned with the payload (in
+    ``Frame.fields``) and must be supplied on encode.
+    """
+
+    has_fields = True
+
+    def __init__(self, con: Any) -> None:
+        self._con = con
+        try:
+            self.size = int(con.sizeof())
+        except construct.SizeofError:
+            raise ValueError("a Struct header must have a fixed size") from None
+        names = [sub.name for sub in con.subcons]
+        if "length" not in names:
+            raise ValueError("a Struct header needs a field named 'length'")
+        length_field = con.subcons[names.index("length")].subcon
+        self.max_value = layout_for(length_field).max_value
+        self.field_names = frozenset(
+            sub.name
+            for sub in con.subcons
+            if sub.name and sub.name != "length" and not isinstance(sub.subcon, construct.Const)
+        )
+
+    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
+        assert self.size is not None
+        if len(buffer) < self.size:
+            return None
+        try:
+            parsed = self._con.parse(buffer.peek(self.size))
+        except construct.ConstructError as error:
+            raise InvalidFrame(f"bad frame header: {error}") from None
+        fields = {name: parsed[name] for name in self.field_names}
+        return self.size, check_not_negative(int(parsed["length"])), fields
+
+    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
+        missing = self.field_names - fields.keys()
+        unknown = fields.keys() - self.field_names
+        if missing or unknown:
+            raise EncodeError(
+                f"header fields: missing {sorted(missing)}, unknown {sorted(unknown)}; "
+                f"expected {sorted(self.field_names)}"
+            )
+        try:
+            return bytes(self._con.build({**fields, "length": length}))
+        except construct.ConstructError as error:
+            raise EncodeError(f"cannot build the frame header: {error}") from None
+
+
+def check_not_negative(length: int) -> int:
+    """``length``, or ``InvalidFrame`` if a signed header declared a negative one."""
+    if length < 0:
+        raise InvalidFrame(f"negative length {length} in the header")
+    return length
+
+
+def layout_for(header: Any) -> HeaderLayout:
+    """The layout for a ``LengthPrefixed`` header specification."""
+    if isinstance(header, str):
+        return VarintLayout() if header == "varint" else StructLayout(header)
+    if not isinstance(header, construct.Construct):
+        raise TypeError(
+            f"header must be a struct format, 'varint' or a construct, not {type(header).__name__}"
+        )
+    if isinstance(header, construct.FormatField):
+        return StructLayout(header.fmtstr)
+    if isinstance(header, construct.BytesInteger) and isinstance(header.length, int):
+        signed, swapped = header.signed, header.swapped
+        if isinstance(signed, bool) and isinstance(swapped, bool):
+            return BytesIntegerLayout(header.length, signed=signed, little=swapped)
+    if isinstance(header, type(construct.VarInt)):
+        return VarintLayout()
+    if isinstance(header, construct.Struct):
+        return ConstructStructLayout(header)
+    try:
+        size = int(header.sizeof())
+    except construct.SizeofError:
+        raise ValueError(f"header construct {header!r} has no fixed size") from None
+    return ConstructIntegerLayout(header, size)

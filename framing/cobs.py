@@ -1,0 +1,107 @@
+"""COBS framing: Consistent Overhead Byte Stuffing, each frame ended by ``b"\\x00"``.
+
+COBS (Cheshire and Baker, 1999) rewrites a payload so that it contains no zero
+byte, at a cost of at most one byte in 254, so a zero can end every frame:
+binary-safe delimited framing. The stuffing itself is the well-kept ``cobs``
+package's (a C extension).
+
+::
+
+    PAYLOAD                 INPUT (wire)                    DECODED
+    +----+----+----+----+   +----+----+----+----+----+----+   +----+----+----+----+
+    | 11 | 22 | 00 | 33 |   | 03 | 11 | 22 | 02 | 33 | 00 |   | 11 | 22 | 00 | 33 |
+    +----+----+----+----+   +----+----+----+----+----+----+   +----+----+----+----+
+                             code           code      end
+
+>>> codec = COBS()
+>>> codec.encode(b"\\x11\\x22\\x00\\x33").hex(" ")
+'03 11 22 02 33 00'
+>>> codec.decode(b"\\x03\\x11\\x22\\x02\\x33\\x00")
+[b'\\x11"\\x003']
+
+A frame whose code bytes point past its end is ``InvalidFrame``; a frame with
+more than ``max_length`` payload bytes is ``FrameTooLarge`` as soon as that
+many have arrived. Either way the frame is skipped up to its zero byte and
+decoding goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from cobs import cobs as _cobs
+
+from ._base import Codec, as_view, check_max_length
+from ._types import Buffer
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .errors import FrameTooLarge, InvalidFrame
+
+__all__ = ["COBS"]
+
+_END = b"\x00"
+_FULL_BLOCK = 0xFF  # a code byte followed by 254 data bytes and no implied zero
+
+
+@dataclass(frozen=True)
+class COBS(Codec):
+    """COBS-encoded payload followed by ``b"\\x00"``."""
+
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def __post_init__(self) -> None:
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """The stuffed payload and its zero byte."""
+        view = as_view(message)
+        check_payload_length(len(view), self.max_length)
+        # The cobs extension rejects some memoryviews: hand it bytes.
+        return (_cobs.encode(bytes(view)), _END)
+
+    def decoder(self) -> COBSDecoder:
+        """A fresh decoder."""
+        return COBSDecoder(self)
+
+
+class COBSDecoder(DelimitedDecoder):
+    """Splits at ``b"\\x00"`` and unstuffs each frame."""
+
+    def __init__(self, codec: COBS) -> None:
+        super().__init__(codec, _END)
+        self._code_at = 0  # offset of the next code byte of the frame not yet walked
+        self._decoded = 0  # payload bytes of the blocks before that code byte
+
+    def _complete(self, end: int) -> bytes | None:
+        buffer = self._buffer
+        length = self._payload_seen(end)
+        if length > self._max_length:
+            buffer.skip(end + 1)
+            raise FrameTooLarge(length, self._max_length)
+        stuffed = buffer.take(end)
+        buffer.skip(1)
+        try:
+            return bytes(_cobs.decode(stuffed))
+        except _cobs.DecodeError as error:
+            raise InvalidFrame(f"bad COBS frame of {end} bytes: {error}") from None
+
+    def _payload_seen(self, end: int) -> int:
+        # Walk the code bytes: a code byte c is followed by c - 1 data bytes and,
+        # unless c is 0xFF or the frame ends there, an implied zero.
+        buffer = self._buffer
+        code_at, decoded = self._code_at, self._decoded
+        while code_at < end:
+            code = buffer.byte_at(code_at)
+            next_code_at = code_at + code
+            if next_code_at >= end:
+                self._code_at, self._decoded = code_at, decoded
+                return decoded + end - code_at - 1
+            decoded += code - 1 + (code != _FULL_BLOCK)
+            code_at = next_code_at
+        self._code_at, self._decoded = code_at, decoded
+        return decoded
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._code_at = 0
+        self._decoded = 0

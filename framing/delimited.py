@@ -1,0 +1,160 @@
+"""Delimited framing: each message is followed by a delimiter.
+
+::
+
+    INPUT (delimiter=b"\\r\\n")                DECODED
+    +-------+------+-------+------+          +-------+ +-------+
+    | hello | \\r\\n | world | \\r\\n |   -->    | hello | | world |
+    +-------+------+-------+------+          +-------+ +-------+
+
+>>> codec = Delimited(b"\\r\\n")
+>>> codec.encode(b"hello")
+b'hello\\r\\n'
+>>> codec.decode(b"hello\\r\\nworld\\r\\n")
+[b'hello', b'world']
+
+A delimiter split across two ``feed()`` calls is found. A frame is too large
+(``FrameTooLarge``) as soon as more than ``max_length`` payload bytes have
+arrived with no delimiter; it is reported once and skipped up to its
+delimiter, and decoding goes on with the next frame.
+
+This module also holds ``DelimitedDecoder``, the resynchronising decoder that
+``Lines``, ``COBS`` and ``SLIP`` build on: they differ only in how a frame's
+bytes become a payload.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from ._base import Codec, Decoder, as_view, check_max_length
+from ._types import Buffer
+from .errors import EncodeError, FrameTooLarge
+
+__all__ = ["Delimited", "DelimitedDecoder"]
+
+# Precedents for 64 KiB line limits: asyncio's StreamReader (64 KiB), Twisted's
+# LineReceiver.MAX_LENGTH (16 KiB), Netty's examples (8 KiB); 64 KiB is the
+# most generous of them.
+DEFAULT_MAX_LENGTH = 65536
+
+
+@dataclass(frozen=True)
+class Delimited(Codec):
+    """Payload followed by ``delimiter`` (any non-empty byte string)."""
+
+    delimiter: bytes = b"\n"
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "delimiter", bytes(self.delimiter))
+        if not self.delimiter:
+            raise ValueError("the delimiter must not be empty")
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """Payload and delimiter; ``EncodeError`` if the payload would not decode back."""
+        view = as_view(message)
+        check_payload_length(len(view), self.max_length)
+        delimiter = self.delimiter
+        if delimiter in view or _completes_delimiter(view, delimiter):
+            raise EncodeError(
+                f"message of {len(view)} bytes contains the delimiter {delimiter!r}, "
+                "or ends in a part of it"
+            )
+        return (view, delimiter)
+
+    def decoder(self) -> DelimitedDecoder:
+        """A fresh decoder."""
+        return DelimitedDecoder(self, self.delimiter)
+
+
+def _completes_delimiter(view: bytes | memoryview, delimiter: bytes) -> bool:
+    """Whether ``view + delimiter`` holds the delimiter before ``len(view)``."""
+    overlap = len(delimiter) - 1
+    if not overlap:
+        return False
+    tail = bytes(view[max(0, len(view) - overlap) :]) + delimiter
+    return tail.find(delimiter) != len(tail) - len(delimiter)
+
+
+def check_payload_length(length: int, max_length: int) -> None:
+    """``EncodeError`` for a payload the decoder on the other side would refuse."""
+    if length > max_length:
+        raise EncodeError(f"message of {length} bytes exceeds max_length of {max_length} bytes")
+
+
+class DelimitedDecoder(Decoder):
+    """Frames that end with a delimiter; a bad frame is reported once, then skipped.
+
+    Subclasses change how a frame's bytes become a payload (``_complete``)
+    and, when escapes make the wire longer than the payload, how many payload
+    bytes an unfinished frame holds at least (``_payload_seen``).
+    """
+
+    _resynchronises = True
+
+    def __init__(self, codec: Codec, delimiter: bytes) -> None:
+        super().__init__(codec)
+        self._delimiter = delimiter
+        self._max_length = codec.max_length
+        self._skipping = False  # discarding the rest of a too-large frame
+
+    def _next(self) -> bytes | None:
+        buffer = self._buffer
+        delimiter = self._delimiter
+        while True:
+            if self._skipping and not self._skip():
+                return None
+            end = buffer.find(delimiter)
+            if end < 0:
+                seen = self._payload_seen(len(buffer))
+                if seen > self._max_length:
+                    self._skipping = True
+                    raise FrameTooLarge(seen, self._max_length)
+                return None
+            try:
+                frame = self._complete(end)
+            finally:
+                self._reset()
+            if frame is not None:
+                return frame
+
+    def _skip(self) -> bool:
+        """Discard the too-large frame up to its delimiter; whether that is done."""
+        buffer = self._buffer
+        delimiter = self._delimiter
+        end = buffer.find(delimiter)
+        if end < 0:
+            buffer.skip(max(0, len(buffer) - len(delimiter) + 1))
+            return False
+        buffer.skip(end + len(delimiter))
+        self._skipping = False
+        self._reset()
+        return True
+
+    def _complete(self, end: int) -> bytes | None:
+        """Consume the frame whose delimiter starts at ``end``; its payload, None to drop it."""
+        buffer = self._buffer
+        if end > self._max_length:
+            buffer.skip(end + len(self._delimiter))
+            raise FrameTooLarge(end, self._max_length)
+        payload = buffer.take(end)
+        buffer.skip(len(self._delimiter))
+        return payload
+
+    def _payload_seen(self, end: int) -> int:
+        """Payload bytes that the first ``end`` buffered bytes (no delimiter among them) hold."""
+        # The last len(delimiter) - 1 bytes may be the start of the delimiter.
+        return max(0, end - len(self._delimiter) + 1)
+
+    def _at_eof(self) -> bytes | None:
+        if self._skipping:
+            self._buffer.skip(len(self._buffer))
+            self._skipping = False
+            return None
+        return super()._at_eof()
+
+    def _reset(self) -> None:
+        self._skipping = False

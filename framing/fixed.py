@@ -1,0 +1,73 @@
+"""Fixed-length framing: every message is exactly ``size`` bytes.
+
+::
+
+    INPUT (size=5)                    DECODED
+    +-------+-------+-------+         +-------+ +-------+ +-------+
+    | hello | world | 12345 |   -->   | hello | | world | | 12345 |
+    +-------+-------+-------+         +-------+ +-------+ +-------+
+
+>>> codec = FixedLength(5)
+>>> codec.encode(b"hello")
+b'hello'
+>>> codec.decode(b"helloworld")
+[b'hello', b'world']
+
+There is no header to resynchronise on: a stream that ends inside a message
+raises ``IncompleteFrame`` with the bytes of that message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ._base import Codec, Decoder, as_view
+from ._types import Buffer
+from .errors import EncodeError
+
+__all__ = ["FixedLength"]
+
+
+@dataclass(frozen=True)
+class FixedLength(Codec):
+    """Messages of exactly ``size`` bytes, back to back."""
+
+    size: int
+    max_length: int = field(init=False, repr=False, compare=False)  # always ``size``
+
+    def __post_init__(self) -> None:
+        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size <= 0:
+            raise ValueError(f"FixedLength size must be a positive integer, not {self.size!r}")
+        object.__setattr__(self, "max_length", self.size)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """The message itself; ``EncodeError`` unless it is exactly ``size`` bytes."""
+        view = as_view(message)
+        if len(view) != self.size:
+            raise EncodeError(
+                f"message of {len(view)} bytes cannot be framed: FixedLength frames are "
+                f"exactly {self.size} bytes"
+            )
+        return (view,)
+
+    def decoder(self) -> FixedLengthDecoder:
+        """A fresh decoder."""
+        return FixedLengthDecoder(self)
+
+
+class FixedLengthDecoder(Decoder):
+    """Cuts the stream every ``size`` bytes."""
+
+    def __init__(self, codec: FixedLength) -> None:
+        super().__init__(codec)
+        self._size = codec.size
+
+    @property
+    def bytes_needed(self) -> int:
+        """Bytes missing to complete the current message (0 when one is complete)."""
+        return max(0, self._size - len(self._buffer))
+
+    def _next(self) -> bytes | None:
+        if len(self._buffer) < self._size:
+            return None
+        return self._buffer.take(self._size)

@@ -1,0 +1,191 @@
+"""Length-prefixed framing: a header declares the payload's length.
+
+::
+
+    INPUT (header="!I")                          DECODED
+    +--- len ---+---- Payload ----+              +---- Payload ----+
+    | 00 00 00 0B |  Hello world  |     -->      |  Hello world    |
+    +-------------+---------------+              +-----------------+
+
+>>> codec = LengthPrefixed("!I")
+>>> codec.encode(b"Hello world")
+b'\\x00\\x00\\x00\\x0bHello world'
+>>> codec.decode(b"\\x00\\x00\\x00\\x02hi\\x00\\x00\\x00\\x00")
+[b'hi', b'']
+>>> LengthPrefixed("varint").encode(b"x" * 300)[:2].hex(" ")
+'ac 02'
+
+``header`` is one ``struct`` integer format (``"!I"``, ``">H"``, ``"<Q"``,
+``"B"``, signed ones too), ``"varint"`` (unsigned LEB128, as protobuf's
+delimited streams), a construct integer (``Int24ub``, ``VarInt``, ...) or a
+construct ``Struct`` with a ``length`` field. With ``includes_header=True`` the
+declared length counts the header too.
+
+The declared length is checked against ``max_length`` the moment the header
+is complete (``FrameTooLarge``; the payload is never buffered). A length
+header cannot be resynchronised on: after any error the decoder stays failed.
+
+A ``Struct`` header carries more than a length. Its ``Const`` fields are
+checked on decode (``InvalidFrame``) and written on encode; the decoder
+returns each payload as a ``Frame``, a ``bytes`` with the other fields in
+``.fields``; ``encode`` takes those fields as keywords, or from a ``Frame``::
+
+    header = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int32ub)
+    codec = LengthPrefixed(header)
+    wire = codec.encode(b"ping", type=1)       # b"FR\\x01\\x00\\x00\\x00\\x04ping"
+    [frame] = codec.decode(wire)
+    frame == b"ping", frame.fields == {"type": 1}
+    codec.encode(frame) == wire                # echo servers keep the fields
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._base import Codec, Decoder, as_view, check_max_length
+from ._headers import HeaderLayout, Parsed, layout_for
+from ._types import Buffer
+from .errors import EncodeError, FrameTooLarge, InvalidFrame
+
+__all__ = ["Frame", "LengthPrefixed"]
+
+DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
+
+
+class Frame(bytes):
+    """A payload (it *is* the payload's bytes) with the header fields it came with."""
+
+    fields: dict[str, Any]
+
+    def __new__(cls, payload: Buffer, fields: dict[str, Any] | None = None) -> Frame:
+        frame = super().__new__(cls, payload)
+        frame.fields = {} if fields is None else fields
+        return frame
+
+    def __repr__(self) -> str:
+        return f"Frame({bytes(self)!r}, {self.fields!r})"
+
+    def __reduce__(self) -> tuple[type[Frame], tuple[bytes, dict[str, Any]]]:
+        return (type(self), (bytes(self), self.fields))
+
+
+@dataclass(frozen=True, init=False)
+class LengthPrefixed(Codec):
+    """A length header, then that many payload bytes."""
+
+    header: Any
+    max_length: int
+    includes_header: bool
+    _layout: HeaderLayout = field(repr=False, compare=False, hash=False)
+
+    def __init__(
+        self,
+        header: Any = "!I",
+        *,
+        max_length: int | None = None,
+        includes_header: bool = False,
+    ) -> None:
+        layout = layout_for(header)
+        capacity = layout.max_value  # the largest payload the header can declare
+        if includes_header:
+            capacity -= layout.header_size(layout.max_value)
+        if max_length is None:
+            max_length = min(DEFAULT_MAX_LENGTH, capacity)
+        check_max_length(max_length)
+        if max_length > capacity:
+            raise ValueError(
+                f"max_length of {max_length} bytes is more than the header {header!r} "
+                f"can declare ({capacity} bytes)"
+            )
+        object.__setattr__(self, "header", header)
+        object.__setattr__(self, "max_length", max_length)
+        object.__setattr__(self, "includes_header", bool(includes_header))
+        object.__setattr__(self, "_layout", layout)
+
+    def encode_parts(self, message: Buffer, **fields: Any) -> tuple[Buffer, ...]:
+        """Header and payload, the payload not copied.
+
+        A ``Struct`` header's fields come from keywords, or from ``message``'s
+        own ``.fields`` when it is a ``Frame`` (keywords win).
+        """
+        if isinstance(message, Frame):
+            fields = {**message.fields, **fields}
+        if fields and not self._layout.has_fields:
+            raise EncodeError(f"header {self.header!r} has no fields, got {sorted(fields)}")
+        view = as_view(message)
+        length = len(view)
+        if length > self.max_length:
+            raise EncodeError(
+                f"message of {length} bytes exceeds max_length of {self.max_length} bytes"
+            )
+        if self.includes_header:
+            length = self._declared_with_header(length)
+        return (self._layout.build(length, fields), view)
+
+    def encode(self, message: Buffer, **fields: Any) -> bytes:
+        """Header and payload in one ``bytes``."""
+        return b"".join(self.encode_parts(message, **fields))
+
+    def _declared_with_header(self, length: int) -> int:
+        # A varint's size depends on the value it declares, which includes it.
+        size = self._layout.header_size(length)
+        while self._layout.header_size(length + size) != size:
+            size += 1
+        return length + size
+
+    def decoder(self) -> LengthPrefixedDecoder:
+        """A fresh decoder."""
+        return LengthPrefixedDecoder(self)
+
+
+class LengthPrefixedDecoder(Decoder):
+    """Reads a header, checks its length at once, then waits for exactly that many bytes."""
+
+    def __init__(self, codec: LengthPrefixed) -> None:
+        super().__init__(codec)
+        self._layout = codec._layout
+        self._max_length = codec.max_length
+        self._includes_header = codec.includes_header
+        # The current frame's parsed header: (header size, payload length,
+        # fields), None until the header is complete. The header's bytes stay
+        # buffered until the whole frame is there.
+        self._header: Parsed | None = None
+
+    @property
+    def bytes_needed(self) -> int | None:
+        """Bytes missing to complete the current frame, once its header has been read."""
+        if self._header is None:
+            return None
+        size, length, _ = self._header
+        return max(0, size + length - len(self._buffer))
+
+    def _next(self) -> bytes | None:
+        header = self._header
+        if header is None:
+            header = self._layout.parse(self._buffer)
+            if header is None:
+                return None
+            header = self._header = self._check(*header)
+        size, length, fields = header
+        if len(self._buffer) < size + length:
+            return None
+        self._header = None
+        self._buffer.skip(size)
+        payload = self._buffer.take(length)
+        return payload if fields is None else Frame(payload, fields)
+
+    def _check(self, size: int, declared: int, fields: dict[str, Any] | None) -> Parsed:
+        length = declared
+        if self._includes_header:
+            length -= size
+            if length < 0:
+                raise InvalidFrame(
+                    f"declared length {declared} is smaller than its {size}-byte header"
+                )
+        if length > self._max_length:
+            raise FrameTooLarge(length, self._max_length)
+        return size, length, fields
+
+    def _reset(self) -> None:
+        self._header = None

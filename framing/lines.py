@@ -1,0 +1,99 @@
+"""Line framing: each message is followed by ``b"\\n"``; ``b"\\r\\n"`` is accepted on input.
+
+::
+
+    INPUT                                  DECODED
+    +------+----+-------+--------+         +------+ +-------+
+    | EHLO | \\n | hello | \\r\\n   |  -->    | EHLO | | hello |
+    +------+----+-------+--------+         +------+ +-------+
+
+>>> codec = Lines()
+>>> codec.encode(b"hello")
+b'hello\\n'
+>>> codec.decode(b"EHLO\\nhello\\r\\n")
+[b'EHLO', b'hello']
+
+The everyday text-protocol case. One trailing ``b"\\r"`` is stripped from each
+line and not counted in ``max_length``. With ``strict_crlf=True`` lines are
+written with ``b"\\r\\n"`` and a bare ``b"\\n"`` is ``InvalidFrame`` (for protocols
+such as SMTP and HTTP that must reject it); the bad line is skipped. An
+unterminated last line at EOF is ``IncompleteFrame``, unless
+``allow_unterminated=True`` makes it the last message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from ._base import Codec, as_view, check_max_length
+from ._types import Buffer
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .errors import EncodeError, FrameTooLarge, InvalidFrame
+
+__all__ = ["Lines"]
+
+_CR = 0x0D
+
+
+@dataclass(frozen=True)
+class Lines(Codec):
+    """Text lines ended by ``b"\\n"`` (or ``b"\\r\\n"``)."""
+
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+    strict_crlf: bool = False
+    allow_unterminated: bool = False
+
+    def __post_init__(self) -> None:
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """Line and terminator; ``EncodeError`` for ``b"\\n"`` inside or ``b"\\r"`` at the end."""
+        view = as_view(message)
+        check_payload_length(len(view), self.max_length)
+        if b"\n" in view:
+            raise EncodeError(f"line of {len(view)} bytes contains b'\\n'")
+        if len(view) and view[-1] == _CR:
+            raise EncodeError(f"line of {len(view)} bytes ends in b'\\r', which would be stripped")
+        return (view, b"\r\n" if self.strict_crlf else b"\n")
+
+    def decoder(self) -> LinesDecoder:
+        """A fresh decoder."""
+        return LinesDecoder(self)
+
+
+class LinesDecoder(DelimitedDecoder):
+    """Splits at ``b"\\n"`` and strips one ``b"\\r"`` before it."""
+
+    def __init__(self, codec: Lines) -> None:
+        super().__init__(codec, b"\n")
+        self._strict = codec.strict_crlf
+        self._allow_unterminated = codec.allow_unterminated
+
+    def _complete(self, end: int) -> bytes | None:
+        buffer = self._buffer
+        length = end
+        if end and buffer.byte_at(end - 1) == _CR:
+            length -= 1
+        elif self._strict:
+            buffer.skip(end + 1)
+            raise InvalidFrame(f"line of {end} bytes ends in a bare b'\\n', not b'\\r\\n'")
+        if length > self._max_length:
+            buffer.skip(end + 1)
+            raise FrameTooLarge(length, self._max_length)
+        line = buffer.take(length)
+        buffer.skip(end + 1 - length)
+        return line
+
+    def _payload_seen(self, end: int) -> int:
+        # The last byte may be the b"\r" of a b"\r\n".
+        return max(0, end - 1)
+
+    def _at_eof(self) -> bytes | None:
+        if self._allow_unterminated and self._buffer and not self._skipping:
+            if len(self._buffer) > self._max_length:
+                length = len(self._buffer)
+                self._buffer.skip(length)
+                raise FrameTooLarge(length, self._max_length)
+            return self._buffer.take_all()
+        return super()._at_eof()

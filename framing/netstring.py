@@ -1,0 +1,113 @@
+"""Netstrings (D. J. Bernstein, cr.yp.to/proto/netstrings.txt): ``<length>:<payload>,``.
+
+::
+
+    INPUT                          DECODED
+    +----+---+--------------+---+  +--------------+
+    | 12 | : | hello world! | , |  | hello world! |
+    +----+---+--------------+---+  +--------------+
+
+>>> codec = Netstring()
+>>> codec.encode(b"hello world!")
+b'12:hello world!,'
+>>> codec.decode(b"12:hello world!,0:,")
+[b'hello world!', b'']
+
+The length is ASCII decimal with no leading zeros ("0" alone is the empty
+string); anything else, or a payload not followed by ``b","``, is
+``InvalidFrame``. A length above ``max_length`` is ``FrameTooLarge`` as soon
+as its digits show it, before any payload is buffered. Netstrings cannot be
+resynchronised on: after any error the decoder stays failed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from ._base import Codec, Decoder, as_view, check_max_length
+from ._types import Buffer
+from .delimited import check_payload_length
+from .errors import FrameTooLarge, InvalidFrame
+
+__all__ = ["Netstring"]
+
+DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
+_COLON = b":"
+_COMMA = ord(",")
+_ZERO = ord("0")
+
+
+@dataclass(frozen=True)
+class Netstring(Codec):
+    """``<decimal length>:<payload>,``"""
+
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def __post_init__(self) -> None:
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """Length and colon, payload, comma."""
+        view = as_view(message)
+        check_payload_length(len(view), self.max_length)
+        return (b"%d:" % len(view), view, b",")
+
+    def decoder(self) -> NetstringDecoder:
+        """A fresh decoder."""
+        return NetstringDecoder(self)
+
+
+class NetstringDecoder(Decoder):
+    """Reads the decimal length, then the payload and its comma."""
+
+    def __init__(self, codec: Netstring) -> None:
+        super().__init__(codec)
+        self._max_length = codec.max_length
+        self._max_digits = len(str(codec.max_length))
+        # The current frame's (header size, payload length) once its colon has been read.
+        self._header: tuple[int, int] | None = None
+
+    @property
+    def bytes_needed(self) -> int | None:
+        """Bytes missing to complete the current netstring, once its length has been read."""
+        if self._header is None:
+            return None
+        size, length = self._header
+        return max(0, size + length + 1 - len(self._buffer))
+
+    def _next(self) -> bytes | None:
+        header = self._header
+        if header is None:
+            header = self._header = self._read_length()
+            if header is None:
+                return None
+        size, length = header
+        buffer = self._buffer
+        if len(buffer) <= size + length:
+            return None
+        if buffer.byte_at(size + length) != _COMMA:
+            raise InvalidFrame(f"netstring of {length} bytes is not followed by ','")
+        self._header = None
+        buffer.skip(size)
+        payload = buffer.take(length)
+        buffer.skip(1)
+        return payload
+
+    def _read_length(self) -> tuple[int, int] | None:
+        """``(header size, length)`` once the colon is in; checks the digits as they come."""
+        buffer = self._buffer
+        colon = buffer.find(_COLON, limit=self._max_digits + 1)
+        digits = buffer.peek(self._max_digits + 1 if colon < 0 else colon)
+        if (digits or colon == 0) and not digits.isdigit():
+            raise InvalidFrame(f"netstring length {digits!r} is not a decimal number")
+        if len(digits) > 1 and digits[0] == _ZERO:
+            raise InvalidFrame(f"netstring length {digits!r} has a leading zero")
+        if len(digits) > self._max_digits or (colon > 0 and int(digits) > self._max_length):
+            raise FrameTooLarge(int(digits), self._max_length)
+        if colon < 0:
+            return None
+        return colon + 1, int(digits)
+
+    def _reset(self) -> None:
+        self._header = None

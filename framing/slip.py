@@ -1,0 +1,107 @@
+"""SLIP framing (RFC 1055): payload with END and ESC bytes escaped, ended by END.
+
+::
+
+    PAYLOAD            INPUT (wire)                       DECODED
+    +----+----+----+   +----+----+----+----+----+----+   +----+----+----+
+    | 01 | C0 | DB |   | C0 | 01 | DB DC   | DB DD   | C0 |   | 01 | C0 | DB |
+    +----+----+----+   +----+----+---------+---------+----+   +----+----+----+
+                        END       ESC ESC_END ESC ESC_ESC END
+
+>>> codec = SLIP()
+>>> codec.encode(b"\\x01\\xc0\\xdb").hex(" ")
+'c0 01 db dc db dd c0'
+>>> codec.decode(b"\\xc0\\x01\\xdb\\xdc\\xdb\\xdd\\xc0")
+[b'\\x01\\xc0\\xdb']
+
+Like RFC 1055's ``send_packet``, ``encode`` sends an END first to flush any
+line noise the receiver holds (``leading_end=False`` leaves it out), and, like
+its ``recv_packet``, the decoder drops empty packets, so an empty message
+cannot be sent (``EncodeError``). An ESC followed by anything but ESC_END or
+ESC_ESC is ``InvalidFrame``; the packet is skipped and decoding goes on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from ._base import Codec, as_view, check_max_length
+from ._types import Buffer
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .errors import EncodeError, FrameTooLarge, InvalidFrame
+
+__all__ = ["SLIP"]
+
+# RFC 1055, "SLIP DRIVERS": the special characters, in octal there.
+END = b"\xc0"  # 0300: end of packet
+ESC = b"\xdb"  # 0333: byte stuffing
+ESC_END = b"\xdb\xdc"  # ESC 0334: END data byte
+ESC_ESC = b"\xdb\xdd"  # ESC 0335: ESC data byte
+
+
+@dataclass(frozen=True)
+class SLIP(Codec):
+    """RFC 1055 packets: escaped payload between END bytes."""
+
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+    leading_end: bool = True
+
+    def __post_init__(self) -> None:
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """END, the escaped payload, END; ``EncodeError`` for an empty message."""
+        view = as_view(message)
+        if not len(view):
+            raise EncodeError("SLIP cannot frame an empty message: receivers drop empty packets")
+        check_payload_length(len(view), self.max_length)
+        escaped = bytes(view).replace(ESC, ESC_ESC).replace(END, ESC_END)
+        return (END, escaped, END) if self.leading_end else (escaped, END)
+
+    def decoder(self) -> SLIPDecoder:
+        """A fresh decoder."""
+        return SLIPDecoder(self)
+
+
+class SLIPDecoder(DelimitedDecoder):
+    """Splits at END, drops empty packets and unescapes the others."""
+
+    def __init__(self, codec: SLIP) -> None:
+        super().__init__(codec, END)
+        self._counted_to = 0  # buffered bytes of the frame already counted for escapes
+        self._escapes = 0  # valid escape pairs among them, one payload byte per two wire bytes
+
+    def _complete(self, end: int) -> bytes | None:
+        buffer = self._buffer
+        if not end:
+            buffer.skip(1)
+            return None
+        length = self._payload_seen(end)
+        if length > self._max_length:
+            buffer.skip(end + 1)
+            raise FrameTooLarge(length, self._max_length)
+        escaped = buffer.take(end)
+        buffer.skip(1)
+        if ESC not in escaped:
+            return escaped
+        if escaped.count(ESC) != self._escapes:
+            raise InvalidFrame(
+                f"bad escape in SLIP packet of {end} bytes: ESC must be followed by "
+                "ESC_END (0xDC) or ESC_ESC (0xDD)"
+            )
+        return escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
+
+    def _payload_seen(self, end: int) -> int:
+        # Count escape pairs incrementally, backing up one byte for a pair split
+        # across chunks (a pair ending before _counted_to was counted already).
+        buffer = self._buffer
+        begin = max(0, self._counted_to - 1)
+        self._escapes += buffer.count(ESC_END, begin, end) + buffer.count(ESC_ESC, begin, end)
+        self._counted_to = end
+        return end - self._escapes
+
+    def _reset(self) -> None:
+        super()._reset()
+        self._counted_to = 0
+        self._escapes = 0

@@ -1,0 +1,80 @@
+"""Until-close framing: the message is everything the peer sends before it shuts down.
+
+The HTTP/1.0 style: one message per direction of a connection, ended by the
+sender's half-close (``shutdown(SHUT_WR)``), which the receiver sees as EOF.
+
+::
+
+    INPUT                                   DECODED (at EOF)
+    +---------------------------+-----+     +---------------------------+
+    | GET / HTTP/1.0\\r\\n\\r\\n      | EOF | --> | GET / HTTP/1.0\\r\\n\\r\\n      |
+    +---------------------------+-----+     +---------------------------+
+
+>>> codec = UntilClose()
+>>> codec.encode(b"whole stream")
+b'whole stream'
+>>> codec.decode(b"whole stream")
+[b'whole stream']
+>>> codec.decode(b"")
+[b'']
+
+More than ``max_length`` bytes before EOF is ``FrameTooLarge`` at once: the
+message is never buffered past the limit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import KW_ONLY, dataclass
+
+from ._base import Codec, Decoder, as_view, check_max_length
+from ._types import Buffer
+from .errors import EncodeError, FrameTooLarge
+
+__all__ = ["UntilClose"]
+
+DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class UntilClose(Codec):
+    """One message per stream, ended by the sender's shutdown."""
+
+    _: KW_ONLY
+    max_length: int = DEFAULT_MAX_LENGTH
+
+    def __post_init__(self) -> None:
+        check_max_length(self.max_length)
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """The message as it is; the sender must then shut down its write side."""
+        view = as_view(message)
+        if len(view) > self.max_length:
+            raise EncodeError(
+                f"message of {len(view)} bytes exceeds max_length of {self.max_length} bytes"
+            )
+        return (view,)
+
+    def decoder(self) -> UntilCloseDecoder:
+        """A fresh decoder."""
+        return UntilCloseDecoder(self)
+
+
+class UntilCloseDecoder(Decoder):
+    """Buffers the whole stream and returns it, once, at EOF."""
+
+    def __init__(self, codec: UntilClose) -> None:
+        super().__init__(codec)
+        self._max_length = codec.max_length
+        self._delivered = False  # the one message was returned
+
+    def _next(self) -> bytes | None:
+        if len(self._buffer) > self._max_length:
+            raise FrameTooLarge(len(self._buffer), self._max_length)
+        return None
+
+    def _at_eof(self) -> bytes | None:
+        if self._delivered:
+            return None
+        self._delivered = True
+        return self._buffer.take_all()
+

@@ -1,0 +1,30 @@
+"""Test configuration: hypothesis profiles.
+
+``CI`` set in the environment selects the "ci" profile: derandomized (the
+same examples on every run, so a red CI run is reproducible), no deadline (a
+loaded CI runner must not turn slowness into failures). Otherwise "dev":
+random examples, fewer of them, for quick local runs. Override with
+``pytest --hypothesis-profile=NAME``.
+"""
+
+from __future__ import annotations
+
+import os
+
+from hypothesis import HealthCheck, settings
+
+settings.register_profile(
+    "ci",
+    derandomize=True,
+    deadline=None,
+    max_examples=200,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "dev",
+    deadline=None,
+    max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
