@@ -13,8 +13,10 @@ the decoder, in stream order.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, Union
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -32,7 +34,7 @@ from framing import (
     UntilClose,
 )
 
-Event = Union[bytes, FramingError]
+Event = bytes | FramingError
 
 #: Styles whose decoders skip a bad frame and go on (DESIGN.md).
 RESYNCHRONISING = (Delimited, Lines, COBS, SLIP)
@@ -188,7 +190,7 @@ def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
     """``data`` cut anywhere, repeated cut points giving empty chunks."""
     cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
     bounds = [0, *cuts, len(data)]
-    chunks = [data[a:b] for a, b in zip(bounds, bounds[1:])]
+    chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
     if draw(st.booleans()):
         chunks = [data[i : i + 1] for i in range(len(data))]
     return chunks
@@ -202,9 +204,7 @@ def payloads(alphabet: bytes = b"", max_size: int = 40) -> st.SearchStrategy[byt
     return st.lists(byte, max_size=max_size).map(bytes)
 
 
-def fragments(
-    tokens: Sequence[bytes], max_size: int = 20
-) -> st.SearchStrategy[bytes]:
+def fragments(tokens: Sequence[bytes], max_size: int = 20) -> st.SearchStrategy[bytes]:
     """Arbitrary input: random bytes mixed with meaningful tokens of a codec."""
     piece = st.one_of(st.binary(max_size=6), st.sampled_from(list(tokens)))
     return st.lists(piece, max_size=max_size).map(b"".join)
@@ -248,10 +248,8 @@ class Config:
 def _sample_encodings(codec: Any) -> list[bytes]:
     samples = []
     for message in (b"", b"x", b"xyz", b"\x00\n\xc0\xdb"):
-        try:
+        with contextlib.suppress(ValueError):
             samples.append(codec.encode(message))
-        except ValueError:
-            pass
     return samples
 
 
@@ -278,6 +276,10 @@ def _lp(header: Any, max_size: int = 40, **kwargs: Any) -> Config:
     return Config(codec, st.binary(max_size=size), [b"\x00", b"\xff", b"\x80", b"\x7f"])
 
 
+def _size(kwargs: dict[str, Any]) -> int:
+    return min(40, kwargs.get("max_length", 40))
+
+
 SLIP_BYTES = b"\xc0\xdb\xdc\xdd"
 NETSTRING_BYTES = [b"0", b"1", b"9", b":", b",", b"10:", b"0:,"]
 STRUCT_FORMATS = ["B", "b", ">H", "<H", "!I", "<I", ">Q", "<Q", "!i", "<h", ">q"]
@@ -286,7 +288,7 @@ CONFIGS = [
     Config(FixedLength(1), st.binary(min_size=1, max_size=1)),
     Config(FixedLength(3), st.binary(min_size=3, max_size=3)),
     *[
-        Config(Delimited(d, **kw), delimited_payloads(d, min(40, kw.get("max_length", 40))), [d, d[:1]])
+        Config(Delimited(d, **kw), delimited_payloads(d, _size(kw)), [d, d[:1]])
         for d, kw in [
             (b"\n", {}),
             (b"\x00", {}),
@@ -300,7 +302,7 @@ CONFIGS = [
         ]
     ],
     *[
-        Config(Lines(**kw), line_payloads(min(40, kw.get("max_length", 40))), [b"\r", b"\n", b"\r\n"])
+        Config(Lines(**kw), line_payloads(_size(kw)), [b"\r", b"\n", b"\r\n"])
         for kw in [
             {},
             {"max_length": 4},

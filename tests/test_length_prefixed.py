@@ -13,7 +13,7 @@ from framing import (
     InvalidFrame,
     LengthPrefixed,
 )
-from helpers import decode_every_way, encode_all, fed, kinds, only_error
+from helpers import decode_every_way, encode_all, fed, kinds
 
 MIB = 1024 * 1024
 
