@@ -72,15 +72,16 @@ class LinesDecoder(DelimitedDecoder):
 
     def _complete(self, end: int) -> bytes | None:
         buffer = self._buffer
-        length = end
-        if end and buffer.byte_at(end - 1) == _CR:
-            length -= 1
-        elif self._strict:
-            buffer.skip(end + 1)
-            raise InvalidFrame(f"line of {end} bytes ends in a bare b'\\n', not b'\\r\\n'")
+        crlf = bool(end) and buffer.byte_at(end - 1) == _CR
+        length = end - crlf
+        # Too large wins over a bare LF: cut into small chunks, the decoder
+        # reports a too-long line before its LF arrives.
         if length > self._max_length:
             buffer.skip(end + 1)
             raise FrameTooLarge(length, self._max_length)
+        if self._strict and not crlf:
+            buffer.skip(end + 1)
+            raise InvalidFrame(f"line of {end} bytes ends in a bare b'\\n', not b'\\r\\n'")
         line = buffer.take(length)
         buffer.skip(end + 1 - length)
         return line

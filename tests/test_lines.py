@@ -99,3 +99,16 @@ def test_encode_allows_exactly_max_length() -> None:
 def test_defaults() -> None:
     codec = Lines()
     assert (codec.max_length, codec.strict_crlf, codec.allow_unterminated) == (65536, False, False)
+
+
+@pytest.mark.parametrize("wire", [b"abcde\n", b"abcd\n", b"abc\rd\n"])
+def test_strict_too_long_bare_lf_line_is_too_large_whatever_the_chunking(wire: bytes) -> None:
+    # Cut byte by byte, the decoder sees too many bytes before it sees the
+    # bare LF; whole, it must report the same error.
+    assert kinds(decode_every_way(Lines(strict_crlf=True, max_length=3), wire)) == [FrameTooLarge]
+
+
+def test_strict_bare_lf_line_within_max_length_is_invalid() -> None:
+    assert kinds(decode_every_way(Lines(strict_crlf=True, max_length=3), b"abc\n")) == [
+        InvalidFrame
+    ]
