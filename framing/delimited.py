@@ -25,13 +25,14 @@ bytes become a payload.
 
 from __future__ import annotations
 
+import re
 from dataclasses import KW_ONLY, dataclass
 
 from ._base import Codec, Decoder, as_view, check_max_length
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge
 
-__all__ = ["Delimited", "DelimitedDecoder"]
+__all__ = ["Delimited", "DelimitedDecoder", "contains"]
 
 # Precedents for 64 KiB line limits: asyncio's StreamReader (64 KiB), Twisted's
 # LineReceiver.MAX_LENGTH (16 KiB), Netty's examples (8 KiB); 64 KiB is the
@@ -58,7 +59,7 @@ class Delimited(Codec):
         view = as_view(message)
         check_payload_length(len(view), self.max_length)
         delimiter = self.delimiter
-        if delimiter in view or _completes_delimiter(view, delimiter):
+        if contains(view, delimiter) or _completes_delimiter(view, delimiter):
             raise EncodeError(
                 f"message of {len(view)} bytes contains the delimiter {delimiter!r}, "
                 "or ends in a part of it"
@@ -68,6 +69,17 @@ class Delimited(Codec):
     def decoder(self) -> DelimitedDecoder:
         """A fresh decoder."""
         return DelimitedDecoder(self, self.delimiter)
+
+
+def contains(view: bytes | memoryview, sub: bytes) -> bool:
+    """Whether ``sub`` occurs in ``view``.
+
+    ``sub in view`` on a memoryview compares single items with ``sub``, so it
+    is always False for a bytes ``sub``; ``re`` searches any buffer uncopied.
+    """
+    if isinstance(view, bytes):
+        return sub in view
+    return re.search(re.escape(sub), view) is not None
 
 
 def _completes_delimiter(view: bytes | memoryview, delimiter: bytes) -> bool:

@@ -27,7 +27,7 @@ from dataclasses import KW_ONLY, dataclass
 
 from ._base import Codec, as_view, check_max_length
 from ._types import Buffer
-from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length, contains
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["Lines"]
@@ -51,7 +51,7 @@ class Lines(Codec):
         """Line and terminator; ``EncodeError`` for ``b"\\n"`` inside or ``b"\\r"`` at the end."""
         view = as_view(message)
         check_payload_length(len(view), self.max_length)
-        if b"\n" in view:
+        if contains(view, b"\n"):
             raise EncodeError(f"line of {len(view)} bytes contains b'\\n'")
         if len(view) and view[-1] == _CR:
             raise EncodeError(f"line of {len(view)} bytes ends in b'\\r', which would be stripped")

@@ -145,3 +145,12 @@ def test_bytes_needed_is_unknown() -> None:
     decoder = fed(Delimited(), b"abc")
     assert decoder.next_frame() is None
     assert decoder.bytes_needed is None
+
+
+@pytest.mark.parametrize("as_type", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+@pytest.mark.parametrize(("delimiter", "payload"), [(b"\n", b"a\nb"), (b"\r\n", b"a\r\nb")])
+def test_encode_refuses_the_delimiter_in_any_bytes_like(
+    as_type: type, delimiter: bytes, payload: bytes
+) -> None:
+    with pytest.raises(EncodeError):
+        Delimited(delimiter).encode(as_type(payload))

@@ -112,3 +112,10 @@ def test_strict_bare_lf_line_within_max_length_is_invalid() -> None:
     assert kinds(decode_every_way(Lines(strict_crlf=True, max_length=3), b"abc\n")) == [
         InvalidFrame
     ]
+
+
+@pytest.mark.parametrize("as_type", [bytearray, memoryview], ids=["bytearray", "memoryview"])
+@pytest.mark.parametrize("payload", [b"a\nb", b"a\r"])
+def test_encode_refuses_lf_and_trailing_cr_in_any_bytes_like(as_type: type, payload: bytes) -> None:
+    with pytest.raises(EncodeError):
+        Lines().encode(as_type(payload))
