@@ -18,6 +18,7 @@ bytes and back, whatever way the bytes are cut into ``recv()`` chunks::
 from __future__ import annotations
 
 from ._base import Codec, Decoder
+from ._spec import codec_from_spec
 from .cobs import COBS
 from .delimited import Delimited
 from .errors import (
@@ -53,6 +54,7 @@ __all__ = [
     "Lines",
     "Netstring",
     "UntilClose",
+    "codec_from_spec",
 ]
 
 __version__ = "0.1.0"
