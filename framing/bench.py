@@ -1,0 +1,857 @@
+"""Benchmarks of framing's hot paths: the workloads, the timer and the table.
+
+``framing bench`` runs the ``framing`` rows alone, so you can see the numbers
+on your own machine::
+
+    $ framing bench --quick
+    decode 100,000 x 32 B in 64 KiB chunks: LengthPrefixed('!I')        [msg/s]
+      framing                                  912 k
+    ...
+
+``bench/run.py`` in the source tree runs the same workloads through the peers
+a Python user would otherwise pick (Twisted, asyncio, anyio, a textbook
+``buf += chunk`` decoder) and through the cheapest stdlib operation on the
+same bytes (the *ceiling*), in the same process, and prints every figure with
+its ratio to the fastest peer and to the ceiling.
+
+Every figure is the median of repeated runs timed with ``time.perf_counter``,
+with the garbage collector paused during a run and the implementations of one
+workload taking turns, so that a noisy machine slows them all alike. Every run
+is checked: it must return the expected number of messages, the last one
+intact. Ratios are speed ratios: above 1 means faster than the reference.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import fnmatch
+import gc
+import importlib
+import json
+import platform
+import random
+import socket
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from types import ModuleType
+from typing import Any
+
+from . import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring
+
+__all__ = [
+    "FULL",
+    "QUICK",
+    "SMOKE",
+    "Echo",
+    "Impl",
+    "Messages",
+    "Row",
+    "Sizes",
+    "Stream",
+    "Target",
+    "Tcp",
+    "Workload",
+    "format_table",
+    "in_thread",
+    "loopback",
+    "measure",
+    "optional_module",
+    "recv_raw",
+    "report",
+    "run_cli",
+    "to_encode",
+    "workloads",
+]
+
+KiB = 1024
+MiB = 1024 * KiB
+TIMEOUT = 60.0  # seconds any one socket operation may block before the benchmark gives up
+
+
+# --------------------------------------------------------------------------
+# sizes
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sizes:
+    """How much data each workload moves, and how often it is timed."""
+
+    small_count: int = 300_000  # small messages decoded / encoded
+    small_size: int = 32
+    big_count: int = 32  # big messages decoded / encoded
+    big_size: int = 4 * MiB
+    chunk_size: int = 64 * KiB  # bytes per recv()
+    trickle_sizes: tuple[int, int] = (MiB, 256 * KiB)  # one frame each, fed...
+    trickle_chunk: int = 64  # ...in chunks this small
+    tcp_big_count: int = 64
+    tcp_big_size: int = MiB
+    tcp_small_count: int = 200_000
+    tcp_small_size: int = 64
+    send_batch: int = 1000  # messages per send_many() call
+    echo_count: int = 5_000
+    echo_size: int = 64
+    repeats: int = 7  # runs per figure (the median is reported)...
+    min_repeats: int = 3  # ...but no fewer than this...
+    budget: float = 3.0  # ...nor more than fit this many seconds
+
+
+FULL = Sizes()
+QUICK = Sizes(
+    small_count=100_000,
+    big_count=8,
+    tcp_big_count=16,
+    tcp_small_count=50_000,
+    echo_count=1_000,
+    repeats=3,
+    budget=1.0,
+)
+#: Tiny workloads timed once: checks that everything runs; the figures mean nothing.
+SMOKE = Sizes(
+    chunk_size=4 * KiB,
+    small_count=300,
+    big_count=3,
+    big_size=100 * KiB,
+    trickle_sizes=(4 * KiB, KiB),
+    tcp_big_count=3,
+    tcp_big_size=100 * KiB,
+    tcp_small_count=300,
+    send_batch=100,
+    echo_count=10,
+    repeats=1,
+    min_repeats=1,
+    budget=0.0,
+)
+
+
+# --------------------------------------------------------------------------
+# inputs: what one timed run is given
+# --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Messages:
+    """Messages to encode (or send); a run must handle all of them."""
+
+    messages: list[bytes]
+    last: bytes | None = None  # what a run that returns a list must end with (None: unchecked)
+
+    @property
+    def expected(self) -> int:
+        """Messages (or encoded frames) a run must return."""
+        return len(self.messages)
+
+
+@dataclass(frozen=True)
+class Stream(Messages):
+    """The wire form of ``messages``, cut into chunks as ``recv()`` would return them."""
+
+    wire: bytes = b""
+    chunks: list[bytes] = field(default_factory=list)
+    payload_chunks: list[list[bytes]] = field(default_factory=list)  # each payload, chunked
+
+    @classmethod
+    def of(cls, codec: Codec, messages: list[bytes], chunk_size: int) -> Stream:
+        """``messages`` encoded with ``codec`` and cut every ``chunk_size`` bytes."""
+        wire = b"".join(map(codec.encode, messages))
+        return cls(
+            messages,
+            messages[-1],
+            wire,
+            _cut(wire, chunk_size),
+            [_cut(m, chunk_size) for m in messages] if len(messages) <= 64 else [],
+        )
+
+
+@dataclass(frozen=True)
+class Tcp(Messages):
+    """Messages to move over a loopback TCP connection, and their wire form."""
+
+    wire: bytes = b""
+    batch: int = 1000  # messages per send_many() call
+
+
+@dataclass(frozen=True)
+class Echo(Messages):
+    """Messages to echo one at a time through an asyncio server."""
+
+
+def to_encode(codec: Codec, messages: list[bytes]) -> Messages:
+    """``messages`` to encode with ``codec``: a run must end with the last one's wire form."""
+    return Messages(messages, codec.encode(messages[-1]))
+
+
+def _cut(data: bytes, size: int) -> list[bytes]:
+    return [data[i : i + size] for i in range(0, len(data), size)]
+
+
+_PRINTABLE = bytes(0x21 + i % 94 for i in range(256))  # no b"\n", b"\r" or b"\x00"
+
+
+def blob(size: int, seed: int, *, text: bool = False) -> bytes:
+    """``size`` reproducible pseudo-random bytes; printable ones when ``text``."""
+    data = random.Random(seed).randbytes(size)
+    return data.translate(_PRINTABLE) if text else data
+
+
+def _small(count: int, size: int, *, text: bool) -> list[bytes]:
+    data = blob(count * size, 1, text=text)
+    return [data[i : i + size] for i in range(0, count * size, size)]
+
+
+# --------------------------------------------------------------------------
+# workloads
+# --------------------------------------------------------------------------
+
+#: An implementation: takes a run's input, returns its messages (or their number).
+ImplFn = Callable[[Any], "list[bytes] | int"]
+
+
+@dataclass(frozen=True)
+class Impl:
+    """One implementation of a workload; ``fn`` None means unavailable (``note`` says why)."""
+
+    name: str
+    role: str  # "framing", "peer" or "ceiling"
+    fn: ImplFn | None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Target:
+    """A goal for one implementation's row, from issue 7."""
+
+    impl: str  # the row it applies to
+    kind: str  # "peer" (vs fastest peer), "ceiling" (vs ceiling) or "linearity"
+    threshold: float
+
+    def __str__(self) -> str:
+        if self.kind == "linearity":
+            return f"linearity <= {self.threshold:g}"
+        reference = "fastest peer" if self.kind == "peer" else "ceiling"
+        return f">= {self.threshold:g}x {reference}"
+
+
+@dataclass
+class Workload:
+    """Something to time: one input per variant, implementations added by name."""
+
+    key: str  # stable identifier, e.g. "decode-small-lp"
+    title: str
+    unit: str  # "msg/s", "MB/s" or "ms" (time of the first variant)
+    amount: float  # messages or MB moved by one run of the first variant
+    prepare: Callable[[], tuple[Messages, ...]]  # built only when the workload is run
+    codec: Codec
+    impls: list[Impl] = field(default_factory=list)
+    targets: list[Target] = field(default_factory=list)
+
+    def add(self, name: str, role: str, fn: ImplFn | None, note: str = "") -> None:
+        """Add an implementation (``fn`` None: listed as unavailable, with ``note``)."""
+        self.impls.append(Impl(name, role, fn, note))
+
+    def selected(self, pattern: str | None) -> bool:
+        """Whether ``--only pattern`` selects this workload (glob or substring of key/title)."""
+        if not pattern:
+            return True
+        pattern = pattern.lower()
+        key, title = self.key.lower(), self.title.lower()
+        return fnmatch.fnmatch(key, pattern) or pattern in key or pattern in title
+
+
+def _count(n: int) -> str:
+    return f"{n:,}"
+
+
+def _size(n: int) -> str:
+    if n >= MiB and n % MiB == 0:
+        return f"{n // MiB} MiB"
+    if n >= KiB and n % KiB == 0:
+        return f"{n // KiB} KiB"
+    return f"{n} B"
+
+
+def workloads(sizes: Sizes = FULL) -> list[Workload]:
+    """Every workload, each with its ``framing`` row(s) and issue 7's targets."""
+    s = sizes
+    lp: Codec = LengthPrefixed("!I")
+    lines: Codec = Lines(max_length=max(s.big_size, *s.trickle_sizes))
+    trickle_max = max(s.trickle_sizes)
+    trickle_codecs: list[tuple[str, str, Codec, bool]] = [
+        ("lp", "LengthPrefixed('!I')", lp, False),
+        ("lines", "Lines()", lines, True),
+        ("crlf", "Delimited(b'\\r\\n')", Delimited(b"\r\n", max_length=trickle_max), True),
+        ("netstring", "Netstring()", Netstring(), False),
+        ("cobs", "COBS()", COBS(max_length=trickle_max), False),
+        ("slip", "SLIP()", SLIP(max_length=trickle_max), False),
+    ]
+    chunks = f"in {_size(s.chunk_size)} chunks"
+    small = f"{_count(s.small_count)} x {_size(s.small_size)}"
+    big = f"{_count(s.big_count)} x {_size(s.big_size)}"
+    big_mb = s.big_count * s.big_size / 1e6
+    result: list[Workload] = []
+
+    def small_messages(text: bool) -> list[bytes]:
+        return _small(s.small_count, s.small_size, text=text)
+
+    def big_messages(text: bool) -> list[bytes]:
+        return [blob(s.big_size, 2, text=text)] * s.big_count
+
+    for style, codec, text in (("lp", lp, False), ("lines", lines, True)):
+        name = "LengthPrefixed('!I')" if style == "lp" else "Lines()"
+
+        def small_stream(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+            return (Stream.of(codec, small_messages(text), s.chunk_size),)
+
+        def big_stream(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+            return (Stream.of(codec, big_messages(text), s.chunk_size),)
+
+        def small_list(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+            return (to_encode(codec, small_messages(text)),)
+
+        def big_list(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+            return (to_encode(codec, big_messages(text)),)
+
+        w = Workload(
+            f"decode-small-{style}", f"decode {small} {chunks}: {name}", "msg/s",
+            s.small_count, small_stream, codec,
+        )
+        w.add("framing", "framing", decode_with(codec))
+        if style == "lp":
+            w.targets += [Target("framing", "peer", 1.5), Target("framing", "ceiling", 0.5)]
+        else:
+            w.targets.append(Target("framing", "peer", 2.0))
+        result.append(w)
+
+        w = Workload(
+            f"decode-big-{style}", f"decode {big} {chunks}: {name}", "MB/s",
+            big_mb, big_stream, codec,
+        )
+        w.add("framing", "framing", decode_with(codec))
+        w.targets.append(Target("framing", "ceiling", 0.8))
+        result.append(w)
+
+        w = Workload(
+            f"encode-small-{style}", f"encode {small}: {name}", "msg/s",
+            s.small_count, small_list, codec,
+        )
+        w.add("framing", "framing", encode_with(codec))
+        result.append(w)
+
+        w = Workload(
+            f"encode-big-{style}", f"encode {big}: {name}", "MB/s", big_mb, big_list, codec
+        )
+        w.add("framing", "framing", encode_with(codec))
+        result.append(w)
+
+    large, little = s.trickle_sizes
+    for style, name, codec, text in trickle_codecs:
+
+        def trickle(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+            return tuple(
+                Stream.of(codec, [blob(size, 3, text=text)], s.trickle_chunk)
+                for size in s.trickle_sizes
+            )
+
+        w = Workload(
+            f"trickle-{style}",
+            f"decode one {_size(large)} frame in {_size(s.trickle_chunk)} chunks "
+            f"(linearity: / {_size(little)}): {name}",
+            "ms", 1.0, trickle, codec,
+        )
+        w.add("framing", "framing", decode_with(codec))
+        w.targets.append(Target("framing", "linearity", 5.0))
+        result.append(w)
+        if style in ("crlf", "netstring", "cobs", "slip"):
+
+            def one_big(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+                return (to_encode(codec, [blob(large, 3, text=text)]),)
+
+            w = Workload(
+                f"encode-1mib-{style}", f"encode one {_size(large)} frame: {name}", "MB/s",
+                large / 1e6, one_big, codec,
+            )
+            w.add("framing", "framing", encode_with(codec))
+            result.append(w)
+
+    result += _tcp_workloads(s, lp)
+    return result
+
+
+def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
+    def tcp(count: int, size: int) -> Callable[[], tuple[Messages, ...]]:
+        def prepare() -> tuple[Messages, ...]:
+            messages = [blob(size, 4)] * count if size >= KiB else _small(count, size, text=False)
+            wire = b"".join(map(lp.encode, messages))
+            return (Tcp(messages, messages[-1], wire, s.send_batch),)
+
+        return prepare
+
+    def echo() -> tuple[Messages, ...]:
+        messages = _small(s.echo_count, s.echo_size, text=False)
+        return (Echo(messages, messages[-1]),)
+
+    sock, missing_socket = optional_module("framing.socket")
+    big = f"{_count(s.tcp_big_count)} x {_size(s.tcp_big_size)}"
+    small = f"{_count(s.tcp_small_count)} x {_size(s.tcp_small_size)}"
+    batch = f"send_many ({_count(s.send_batch)} a call)"
+    result = []
+
+    w = Workload(
+        "tcp-big", f"TCP loopback, {big}, LengthPrefixed('!I'): send + recv", "MB/s",
+        s.tcp_big_count * s.tcp_big_size / 1e6, tcp(s.tcp_big_count, s.tcp_big_size), lp,
+    )
+    w.add("framing", "framing", _tcp_send_recv(sock, lp), missing_socket)
+    w.targets.append(Target("framing", "ceiling", 0.9))
+    result.append(w)
+
+    w = Workload(
+        "tcp-small-send", f"TCP loopback, {small}, LengthPrefixed('!I'): send (raw receiver)",
+        "msg/s", s.tcp_small_count, tcp(s.tcp_small_count, s.tcp_small_size), lp,
+    )
+    w.add("framing send", "framing", _tcp_send(sock, lp, many=False), missing_socket)
+    w.add(f"framing {batch}", "framing", _tcp_send(sock, lp, many=True), missing_socket)
+    w.targets.append(Target(f"framing {batch}", "peer", 5.0))
+    result.append(w)
+
+    w = Workload(
+        "tcp-small-recv", f"TCP loopback, {small}, LengthPrefixed('!I'): recv (raw sender)",
+        "msg/s", s.tcp_small_count, tcp(s.tcp_small_count, s.tcp_small_size), lp,
+    )
+    w.add("framing recv", "framing", _tcp_recv(sock, lp), missing_socket)
+    result.append(w)
+
+    aio, missing_aio = optional_module("framing.aio")
+    w = Workload(
+        "aio-echo",
+        f"asyncio loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} one at a time: "
+        "LengthPrefixed('!I')",
+        "msg/s", s.echo_count, echo, lp,
+    )
+    w.add("framing.aio", "framing", _aio_echo(aio, lp), missing_aio)
+    result.append(w)
+    return result
+
+
+def optional_module(name: str) -> tuple[ModuleType | None, str]:
+    """The module ``name`` and "", or None and why it cannot be imported (not written yet)."""
+    try:
+        return importlib.import_module(name), ""
+    except ImportError as error:
+        return None, f"{name} cannot be imported yet ({error})"
+
+
+# --------------------------------------------------------------------------
+# the framing implementations
+# --------------------------------------------------------------------------
+
+
+def decode_with(codec: Codec) -> ImplFn:
+    """Feed a stream's chunks to one decoder, collecting every message."""
+
+    def run(stream: Stream) -> list[bytes]:
+        decoder = codec.decoder()
+        out: list[bytes] = []
+        feed, extend = decoder.feed, out.extend
+        for chunk in stream.chunks:
+            feed(chunk)
+            extend(decoder)
+        decoder.feed_eof()
+        extend(decoder)
+        return out
+
+    return run
+
+
+def encode_with(codec: Codec) -> ImplFn:
+    """Encode every message, one ``bytes`` each."""
+
+    def run(messages: Messages) -> list[bytes]:
+        encode = codec.encode
+        return [encode(m) for m in messages.messages]
+
+    return run
+
+
+def _tcp_send_recv(sock: ModuleType | None, codec: Codec) -> ImplFn | None:
+    if sock is None:
+        return None
+
+    def run(tcp: Tcp) -> list[bytes]:
+        with loopback() as (a, b):
+            sender, receiver = sock.FramedSocket(a, codec), sock.FramedSocket(b, codec)
+
+            def send() -> None:
+                for message in tcp.messages:
+                    sender.send(message)
+
+            with in_thread(send):
+                recv = receiver.recv
+                return [recv() for _ in range(tcp.expected)]
+
+    return run
+
+
+def _tcp_send(sock: ModuleType | None, codec: Codec, *, many: bool) -> ImplFn | None:
+    if sock is None:
+        return None
+
+    def run(tcp: Tcp) -> int:
+        with loopback() as (a, b), in_thread(lambda: recv_raw(b, len(tcp.wire))):
+            sender = sock.FramedSocket(a, codec)
+            messages = tcp.messages
+            if many:
+                for i in range(0, len(messages), tcp.batch):
+                    sender.send_many(messages[i : i + tcp.batch])
+            else:
+                for message in messages:
+                    sender.send(message)
+        return len(messages)
+
+    return run
+
+
+def _tcp_recv(sock: ModuleType | None, codec: Codec) -> ImplFn | None:
+    if sock is None:
+        return None
+
+    def run(tcp: Tcp) -> list[bytes]:
+        with loopback() as (a, b), in_thread(lambda: a.sendall(tcp.wire)):
+            recv = sock.FramedSocket(b, codec).recv
+            return [recv() for _ in range(tcp.expected)]
+
+    return run
+
+
+def _aio_echo(aio: ModuleType | None, codec: Codec) -> ImplFn | None:
+    if aio is None:
+        return None
+
+    async def echo(stream: Any) -> None:
+        async for message in stream:
+            await stream.send(message)
+
+    async def main(messages: list[bytes]) -> list[bytes]:
+        server = await aio.start_server(echo, "127.0.0.1", 0, codec)
+        port = server.sockets[0].getsockname()[1]
+        stream = await aio.open_connection("127.0.0.1", port, codec)
+        out = []
+        for message in messages:
+            await stream.send(message)
+            out.append(await stream.recv())
+        stream.close()
+        await stream.wait_closed()
+        server.close()
+        await server.wait_closed()
+        return out
+
+    def run(echoes: Echo) -> list[bytes]:
+        return asyncio.run(asyncio.wait_for(main(echoes.messages), TIMEOUT))
+
+    return run
+
+
+# --------------------------------------------------------------------------
+# socket helpers (shared with bench/run.py's peers and ceilings)
+# --------------------------------------------------------------------------
+
+
+@contextmanager
+def loopback() -> Iterator[tuple[socket.socket, socket.socket]]:
+    """A connected pair of TCP sockets on 127.0.0.1 (TCP_NODELAY, timeouts set), closed after."""
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        server.settimeout(TIMEOUT)
+        a = socket.create_connection(server.getsockname()[:2], timeout=TIMEOUT)
+        b, _ = server.accept()
+    with a, b:
+        b.settimeout(TIMEOUT)
+        for s in (a, b):
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        yield a, b
+
+
+@contextmanager
+def in_thread(fn: Callable[[], object]) -> Iterator[None]:
+    """Run ``fn`` in a thread while the body runs; join it after, re-raising its error."""
+    errors: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            fn()
+        except BaseException as error:  # re-raised in the calling thread
+            errors.append(error)
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join(TIMEOUT)
+    if thread.is_alive():
+        raise TimeoutError(f"benchmark thread still running after {TIMEOUT} s")
+    if errors:
+        raise errors[0]
+
+
+def recv_raw(sock: socket.socket, total: int, buffer_size: int = 256 * KiB) -> int:
+    """Receive and discard exactly ``total`` bytes with ``recv_into`` (the raw ceiling)."""
+    buffer = memoryview(bytearray(buffer_size))
+    received = 0
+    recv_into = sock.recv_into
+    while received < total:
+        n = recv_into(buffer, min(buffer_size, total - received))
+        if not n:
+            raise EOFError(f"peer closed after {received} of {total} bytes")
+        received += n
+    return received
+
+
+# --------------------------------------------------------------------------
+# measuring
+# --------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One implementation's figures for one workload."""
+
+    workload: str
+    title: str
+    unit: str
+    implementation: str
+    role: str
+    seconds: list[float] = field(default_factory=list)  # median per variant
+    runs: int = 0
+    figure: float | None = None  # in ``unit``
+    vs_peer: float | None = None  # speed ratio to the fastest peer
+    vs_ceiling: float | None = None  # speed ratio to the ceiling
+    linearity: float | None = None  # time of variant 0 / variant 1
+    targets: list[str] = field(default_factory=list)
+    met: bool | None = None  # every target met (None: no target, or not measured)
+    note: str = ""
+
+
+def _time(fn: ImplFn, data: Messages) -> tuple[float, list[bytes] | int]:
+    gc.collect()
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        start = time.perf_counter()
+        result = fn(data)
+        elapsed = time.perf_counter() - start
+    finally:
+        if enabled:
+            gc.enable()
+    return elapsed, result
+
+
+def _check(result: list[bytes] | int, data: Messages) -> str:
+    """Why ``result`` is wrong for ``data``, or "" when it is right."""
+    count = result if isinstance(result, int) else len(result)
+    if count != data.expected:
+        return f"wrong result: {count} messages, expected {data.expected}"
+    if not isinstance(result, int) and result and result[-1] != data.last:
+        return "wrong result: the last message differs"
+    return ""
+
+
+def measure(workload: Workload, sizes: Sizes) -> list[Row]:
+    """Time every implementation of ``workload`` (taking turns); rows with ratios and targets."""
+    rows = [
+        Row(workload.key, workload.title, workload.unit, impl.name, impl.role, note=impl.note)
+        for impl in workload.impls
+    ]
+    pairs = zip(workload.impls, rows, strict=True)
+    runnable = [(impl, row) for impl, row in pairs if impl.fn is not None]
+    for data in workload.prepare():
+        times: dict[str, list[float]] = {impl.name: [] for impl, _ in runnable}
+        wanted = {impl.name: sizes.repeats for impl, _ in runnable}
+        active = [(impl, row) for impl, row in runnable if not row.note]
+        while active:
+            for impl, row in active:
+                assert impl.fn is not None
+                try:
+                    elapsed, result = _time(impl.fn, data)
+                except Exception as error:
+                    row.note = f"failed: {type(error).__name__}: {error}"[:200]
+                    continue
+                row.note = _check(result, data)
+                del result
+                runs = times[impl.name]
+                runs.append(elapsed)
+                if len(runs) == 1 and elapsed > 0:
+                    fit = int(sizes.budget / elapsed)
+                    wanted[impl.name] = max(sizes.min_repeats, min(sizes.repeats, fit))
+            active = [
+                (impl, row)
+                for impl, row in active
+                if not row.note and len(times[impl.name]) < wanted[impl.name]
+            ]
+        for impl, row in runnable:
+            if not row.note:
+                row.seconds.append(statistics.median(times[impl.name]))
+                row.runs = len(times[impl.name])
+    _derive(workload, rows)
+    return rows
+
+
+def _derive(workload: Workload, rows: list[Row]) -> None:
+    measured = [row for row in rows if row.seconds and not row.note]
+    peers = [row.seconds[0] for row in measured if row.role == "peer"]
+    ceilings = [row.seconds[0] for row in measured if row.role == "ceiling"]
+    for row in measured:
+        first = row.seconds[0]
+        row.figure = first * 1e3 if workload.unit == "ms" else workload.amount / first
+        if peers:
+            row.vs_peer = min(peers) / first
+        if ceilings:
+            row.vs_ceiling = min(ceilings) / first
+        if len(row.seconds) > 1:
+            row.linearity = first / row.seconds[1]
+    for target in workload.targets:
+        for row in rows:
+            if row.implementation != target.impl:
+                continue
+            value = {"peer": row.vs_peer, "ceiling": row.vs_ceiling}.get(
+                target.kind, row.linearity
+            )
+            met = None
+            if value is not None:
+                met = value <= target.threshold if target.kind == "linearity" else (
+                    value >= target.threshold
+                )
+            verdict = {True: "met", False: "MISSED", None: "not measured"}[met]
+            row.targets.append(f"{target} {verdict}")
+            if met is not None:
+                row.met = met if row.met is None else row.met and met
+
+
+# --------------------------------------------------------------------------
+# the table and the JSON report
+# --------------------------------------------------------------------------
+
+
+def _figure(value: float | None, unit: str) -> str:
+    if value is None:
+        return "-"
+    if unit == "ms":
+        return f"{value:.3g} ms"
+    for scale, suffix in ((1e9, " G"), (1e6, " M"), (1e3, " k")):
+        if value >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"
+
+
+def _ratio(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}x"
+
+
+def format_table(rows: Sequence[Row]) -> str:
+    """One table: workload x implementation, figures, ratios, linearity and targets."""
+    width = max([len(row.implementation) for row in rows] + [14]) + 2
+    header = (
+        f"  {'implementation':{width}}{'figure':>10}  {'vs peer':>8}  {'vs ceil':>8}"
+        f"  {'linear':>7}  targets"
+    )
+    lines = [header, "  " + "-" * (len(header) + 20)]
+    title = None
+    for row in rows:
+        if row.title != title:
+            title = row.title
+            lines.append(f"{title}  [{row.unit}]")
+        linear = "-" if row.linearity is None else f"{row.linearity:.2f}"
+        tail = "; ".join(row.targets)
+        if row.note:
+            tail = f"{tail}; {row.note}" if tail else row.note
+        lines.append(
+            f"  {row.implementation:{width}}{_figure(row.figure, row.unit):>10}"
+            f"  {_ratio(row.vs_peer):>8}  {_ratio(row.vs_ceiling):>8}  {linear:>7}  {tail}"
+        )
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def report(rows: Sequence[Row], sizes: Sizes) -> dict[str, Any]:
+    """The JSON-ready record of a run: where, when, with what sizes, and every row."""
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "platform": platform.platform(),
+        "sizes": asdict(sizes),
+        "rows": [asdict(row) for row in rows],
+    }
+
+
+# --------------------------------------------------------------------------
+# command line
+# --------------------------------------------------------------------------
+
+
+def parser(prog: str, description: str) -> argparse.ArgumentParser:
+    """The options ``framing bench`` and ``bench/run.py`` share."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    size = p.add_mutually_exclusive_group()
+    size.add_argument(
+        "--quick", action="store_true", help="smaller workloads, 3 runs each (well under a minute)"
+    )
+    size.add_argument(
+        "--smoke", action="store_true",
+        help="tiny workloads run once: checks that everything runs, figures mean nothing",
+    )
+    p.add_argument("--json", metavar="FILE", help="also write every row as JSON to FILE")
+    p.add_argument(
+        "--only", metavar="PATTERN",
+        help="run only the workloads whose key or title matches (glob or substring)",
+    )
+    return p
+
+
+def sizes_for(args: argparse.Namespace) -> Sizes:
+    """The sizes the parsed options ask for."""
+    return SMOKE if args.smoke else QUICK if args.quick else FULL
+
+
+def run(
+    selected: Sequence[Workload],
+    sizes: Sizes,
+    json_path: str | None,
+    progress: Callable[[str], object] = print,
+) -> list[Row]:
+    """Measure ``selected``, print the table, write the JSON; the rows."""
+    rows: list[Row] = []
+    for workload in selected:
+        progress(f"# {workload.key} ...")
+        rows += measure(workload, sizes)
+    print(format_table(rows))
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as file:
+            json.dump(report(rows, sizes), file, indent=1)
+            file.write("\n")
+    return rows
+
+
+def run_cli(argv: list[str]) -> int:
+    """``framing bench [--quick | --smoke] [--json FILE] [--only PATTERN]``: the framing rows.
+
+    Returns 1 if a framing row failed (wrong result or an error), else 0.
+    """
+    p = parser("framing bench", "Time framing's codecs and sockets on this machine.")
+    args = p.parse_args(argv)
+    sizes = sizes_for(args)
+    selected = [w for w in workloads(sizes) if w.selected(args.only)]
+    if not selected:
+        p.error(f"no workload matches {args.only!r}")
+    print(
+        f"framing bench: Python {platform.python_version()}, "
+        f"median of up to {sizes.repeats} runs; see bench/run.py for the peers and ceilings",
+        flush=True,
+    )
+    rows = run(selected, sizes, args.json, progress=lambda line: None)
+    failed = [row for row in rows if row.note.startswith(("failed", "wrong"))]
+    return 1 if failed else 0

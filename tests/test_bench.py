@@ -1,0 +1,241 @@
+"""framing.bench: every workload runs at a tiny size and its framing rows decode right.
+
+Nothing here is timed for its own sake: the figures of a SMOKE run mean
+nothing. What must hold is that each workload runs, produces positive
+figures, and that the framing implementations return exactly the expected
+messages (``measure`` checks every run; a wrong one becomes a note).
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import framing
+from framing import bench
+from framing.bench import SMOKE, Messages, Stream, Workload
+
+
+def by_key() -> dict[str, Workload]:
+    return {w.key: w for w in bench.workloads(SMOKE)}
+
+
+def test_every_workload_runs_and_its_framing_rows_give_positive_figures() -> None:
+    rows = [row for w in bench.workloads(SMOKE) for row in bench.measure(w, SMOKE)]
+    framing_rows = [row for row in rows if row.role == "framing"]
+    assert len(framing_rows) >= 20
+    for row in framing_rows:
+        if row.note:  # only a module that is not written yet may be missing
+            assert "cannot be imported yet" in row.note, row
+            continue
+        assert row.figure is not None, row
+        assert row.figure > 0, row
+        assert row.runs == 1, row
+        assert all(t > 0 for t in row.seconds), row
+
+
+def test_the_workload_keys_cover_issue_7() -> None:
+    keys = set(by_key())
+    for style in ("lp", "lines"):
+        assert {f"decode-small-{style}", f"decode-big-{style}"} <= keys
+        assert {f"encode-small-{style}", f"encode-big-{style}"} <= keys
+    for style in ("lp", "lines", "crlf", "netstring", "cobs", "slip"):
+        assert f"trickle-{style}" in keys
+    assert {"tcp-big", "tcp-small-send", "tcp-small-recv", "aio-echo"} <= keys
+
+
+@pytest.mark.parametrize("key", ["decode-small-lp", "decode-small-lines", "decode-big-lp"])
+def test_framing_decode_rows_return_every_message_in_order(key: str) -> None:
+    workload = by_key()[key]
+    (stream,) = workload.prepare()
+    assert isinstance(stream, Stream)
+    assert len(stream.chunks) > 1  # the messages really arrive in several chunks
+    assert b"".join(stream.chunks) == stream.wire
+    decode = workload.impls[0].fn
+    assert decode is not None
+    assert decode(stream) == stream.messages
+    expected = SMOKE.small_count if "small" in key else SMOKE.big_count
+    assert stream.expected == expected
+
+
+@pytest.mark.parametrize(
+    "style", ["lp", "lines", "crlf", "netstring", "cobs", "slip"]
+)
+def test_trickle_frames_arrive_in_tiny_chunks_and_decode_whole(style: str) -> None:
+    workload = by_key()[f"trickle-{style}"]
+    large, little = workload.prepare()
+    assert isinstance(large, Stream)
+    assert isinstance(little, Stream)
+    assert [len(m) for m in large.messages + little.messages] == list(SMOKE.trickle_sizes)
+    assert max(map(len, large.chunks)) == SMOKE.trickle_chunk
+    decode = workload.impls[0].fn
+    assert decode is not None
+    assert decode(large) == large.messages
+    assert decode(little) == little.messages
+
+
+def test_encode_rows_return_the_wire_form_of_every_message() -> None:
+    workload = by_key()["encode-small-lp"]
+    (data,) = workload.prepare()
+    encode = workload.impls[0].fn
+    assert encode is not None
+    assert encode(data) == [framing.LengthPrefixed("!I").encode(m) for m in data.messages]
+    assert data.last == framing.LengthPrefixed("!I").encode(data.messages[-1])
+
+
+def sleeper(seconds: float, result: list[bytes] | int) -> Any:
+    def run(data: Messages) -> list[bytes] | int:
+        time.sleep(seconds)
+        return result
+
+    return run
+
+
+def workload_of(*impls: tuple[str, str, Any]) -> Workload:
+    data = Messages([b"a", b"b"], b"b")
+    workload = Workload("fake", "a fake workload", "msg/s", 2, lambda: (data,), framing.Lines())
+    for name, role, fn in impls:
+        workload.add(name, role, fn)
+    return workload
+
+
+def test_ratios_compare_with_the_fastest_peer_and_the_ceiling() -> None:
+    workload = workload_of(
+        ("framing", "framing", sleeper(0.01, [b"a", b"b"])),
+        ("slow peer", "peer", sleeper(0.08, 2)),
+        ("fast peer", "peer", sleeper(0.04, 2)),
+        ("ceiling", "ceiling", sleeper(0.005, 2)),
+    )
+    workload.targets += [
+        bench.Target("framing", "peer", 2.0),
+        bench.Target("framing", "ceiling", 0.9),
+    ]
+    rows = {row.implementation: row for row in bench.measure(workload, SMOKE)}
+    mine = rows["framing"]
+    assert mine.vs_peer is not None
+    assert 2.0 < mine.vs_peer < 6.0
+    assert mine.vs_ceiling is not None
+    assert mine.vs_ceiling < 0.9
+    assert rows["fast peer"].vs_peer == pytest.approx(1.0)
+    assert rows["slow peer"].vs_peer is not None
+    assert rows["slow peer"].vs_peer < 1.0
+    assert mine.figure is not None
+    assert 20 < mine.figure < 200
+    assert mine.targets == [">= 2x fastest peer met", ">= 0.9x ceiling MISSED"]
+    assert mine.met is False
+    assert "MISSED" in bench.format_table(list(rows.values()))
+
+
+def test_linearity_is_the_time_ratio_of_the_two_variants() -> None:
+    small, large = Messages([b"x"], b"x"), Messages([b"y"], b"y")
+
+    def run(data: Messages) -> list[bytes]:
+        time.sleep(0.04 if data is large else 0.01)
+        return data.messages
+
+    workload = Workload("lin", "linear", "ms", 1.0, lambda: (large, small), framing.Lines())
+    workload.add("framing", "framing", run)
+    workload.targets.append(bench.Target("framing", "linearity", 5.0))
+    (row,) = bench.measure(workload, SMOKE)
+    assert row.linearity is not None
+    assert 2.5 < row.linearity < 5.0
+    assert row.figure is not None
+    assert row.figure >= 40
+    assert row.targets == ["linearity <= 5 met"]
+    assert row.met is True
+
+
+def test_a_wrong_or_failing_run_becomes_a_note_not_a_figure() -> None:
+    def boom(data: Messages) -> int:
+        raise RuntimeError("boom")
+
+    workload = workload_of(
+        ("short", "framing", sleeper(0, [b"a"])),
+        ("garbled", "framing", sleeper(0, [b"a", b"x"])),
+        ("count", "peer", sleeper(0, 3)),
+        ("boom", "peer", boom),
+        ("missing", "peer", None),
+    )
+    rows = {row.implementation: row for row in bench.measure(workload, SMOKE)}
+    assert rows["short"].note == "wrong result: 1 messages, expected 2"
+    assert rows["garbled"].note == "wrong result: the last message differs"
+    assert rows["count"].note == "wrong result: 3 messages, expected 2"
+    assert rows["boom"].note == "failed: RuntimeError: boom"
+    assert all(row.figure is None for row in rows.values())
+
+
+def test_repeats_shrink_to_fit_the_budget_but_not_below_the_minimum() -> None:
+    sizes = bench.Sizes(repeats=5, min_repeats=2, budget=0.05)
+    workload = workload_of(
+        ("slow", "framing", sleeper(0.04, 2)),
+        ("fast", "peer", sleeper(0.0, 2)),
+    )
+    rows = {row.implementation: row for row in bench.measure(workload, sizes)}
+    assert rows["slow"].runs == 2
+    assert rows["fast"].runs == 5
+
+
+def test_run_cli_prints_the_table_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "bench.json"
+    assert bench.run_cli(["--smoke", "--only", "decode-small-*", "--json", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "decode 300 x 32 B in 4 KiB chunks: LengthPrefixed('!I')  [msg/s]" in out
+    assert "Lines()" in out
+    assert "trickle" not in out
+    report = json.loads(path.read_text())
+    assert report["python"]
+    assert report["sizes"]["small_count"] == SMOKE.small_count
+    assert {row["workload"] for row in report["rows"]} == {"decode-small-lp", "decode-small-lines"}
+    assert all(row["figure"] > 0 for row in report["rows"])
+
+
+def test_only_matches_titles_too() -> None:
+    selected = [w.key for w in bench.workloads(SMOKE) if w.selected("netstring")]
+    assert selected == ["trickle-netstring", "encode-1mib-netstring"]
+
+
+def test_run_cli_refuses_a_pattern_that_matches_nothing() -> None:
+    with pytest.raises(SystemExit) as exc:
+        bench.run_cli(["--smoke", "--only", "no-such-workload"])
+    assert exc.value.code == 2
+
+
+def test_run_cli_fails_when_a_framing_row_is_wrong(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    workload = workload_of(("framing", "framing", sleeper(0, [b"a"])))
+    monkeypatch.setattr(bench, "workloads", lambda sizes: [workload])
+    assert bench.run_cli(["--quick"]) == 1
+    assert "wrong result" in capsys.readouterr().out
+
+
+def test_optional_module_is_none_for_a_module_that_is_not_there() -> None:
+    module, why = bench.optional_module("framing._no_such_module")
+    assert module is None
+    assert why.startswith("framing._no_such_module cannot be imported yet (No module named")
+    assert bench.optional_module("framing.errors") == (framing.errors, "")
+
+
+def test_in_thread_reraises_the_threads_error() -> None:
+    def fail() -> None:
+        raise ValueError("in the thread")
+
+    with pytest.raises(ValueError, match="in the thread"), bench.in_thread(fail):
+        pass
+
+
+def test_recv_raw_reads_exactly_and_reports_an_early_close() -> None:
+    with bench.loopback() as (a, b):
+        a.sendall(b"x" * 1000)
+        assert bench.recv_raw(b, 600, buffer_size=256) == 600
+        assert bench.recv_raw(b, 400) == 400
+        a.shutdown(socket.SHUT_WR)
+        with pytest.raises(EOFError, match="after 0 of 10 bytes"):
+            bench.recv_raw(b, 10)
