@@ -17,12 +17,22 @@ After ``feed_eof()``, a ``None`` from ``_next()`` means the stream ended:
 ``IncompleteFrame`` for a partial frame). Decoders of styles that can find the
 start of the next frame after a bad one (``_resynchronises``) skip the bad
 frame and go on; the others stay failed and raise the same error again.
+
+Speed: iterating a decoder first asks the style for a *batch*, every
+complete, valid frame in the buffer at once (``_take_batch()``, a tight loop
+or one C-level ``split``), and hands out a plain list iterator over it, chained
+to the frame-at-a-time path for what follows. The batch's wire bytes are kept,
+so ``buffered`` and ``detach()`` stay exact if the caller stops half-way
+through it; a bad frame is never part of a batch, so errors still come from
+``_next()`` in stream order.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
+from itertools import chain
+from operator import length_hint
 
 from ._buffer import ReceiveBuffer
 from ._types import Buffer
@@ -79,6 +89,12 @@ class Decoder(ABC):
         self._buffer = ReceiveBuffer()  # wire bytes fed and not yet part of a returned message
         self._eof = False  # feed_eof() was called
         self._error: FramingError | None = None  # raised again on every call once failed
+        # The last batch: its messages, the iterator handed out over them, the
+        # wire bytes they came from, and the wire bytes each adds to its length.
+        self._batch: list[bytes] = []
+        self._pending: Iterator[bytes] | None = None
+        self._batch_wire = b""
+        self._batch_overhead = 0
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.codec!r}, {self.buffered} bytes buffered>"
@@ -100,6 +116,11 @@ class Decoder(ABC):
 
     def next_frame(self) -> bytes | None:
         """The next message, or ``None`` when more data is needed (or the stream ended cleanly)."""
+        pending = self._pending
+        if pending is not None:
+            for message in pending:
+                return message
+            self._end_batch()
         if self._error is not None:
             raise self._error.with_traceback(None)
         try:
@@ -113,7 +134,16 @@ class Decoder(ABC):
         return frame
 
     def __iter__(self) -> Iterator[bytes]:
-        return self
+        """Every complete message buffered so far, in order; stops when more data is needed."""
+        pending = self._pending
+        if pending is None and self._error is None:
+            batch = self._take_batch()
+            if batch:
+                self._batch = batch
+                pending = self._pending = iter(batch)
+        if pending is None:
+            return iter(self.next_frame, None)
+        return chain(pending, iter(self.next_frame, None))
 
     def __next__(self) -> bytes:
         frame = self.next_frame()
@@ -124,7 +154,7 @@ class Decoder(ABC):
     @property
     def buffered(self) -> int:
         """Wire bytes fed and not yet part of a returned message."""
-        return len(self._buffer)
+        return len(self._pending_wire()) + len(self._buffer)
 
     @property
     def bytes_needed(self) -> int | None:
@@ -142,9 +172,35 @@ class Decoder(ABC):
         The way to switch protocols mid-stream: feed what this returns to the
         next protocol's decoder.
         """
-        data = self._buffer.take_all()
+        data = self._pending_wire() + self._buffer.take_all()
+        self._end_batch()
         self._reset()
         return data
+
+    # -- batches ---------------------------------------------------------------
+
+    def _take_batch(self) -> list[bytes]:
+        """Consume every complete, valid frame at once; set ``_batch_wire`` and overhead.
+
+        Styles without a fast path return ``[]`` and are read frame by frame.
+        """
+        return []
+
+    def _pending_wire(self) -> bytes:
+        """The wire bytes of the batch's messages not yet handed out."""
+        if self._pending is None:
+            return b""
+        left = length_hint(self._pending)
+        if not left:
+            return b""
+        handed_out = self._batch[: len(self._batch) - left]
+        consumed = sum(map(len, handed_out)) + len(handed_out) * self._batch_overhead
+        return self._batch_wire[consumed:]
+
+    def _end_batch(self) -> None:
+        self._batch = []
+        self._pending = None
+        self._batch_wire = b""
 
     # -- the step each style implements --------------------------------------
 

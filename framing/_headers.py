@@ -61,7 +61,7 @@ class StructLayout(HeaderLayout):
             raise ValueError(
                 f"header format {format!r} is not one struct integer such as '!I', '>H' or 'B'"
             )
-        self._struct = struct.Struct(format)
+        self.struct = self._struct = struct.Struct(format)
         self.size = self._struct.size
         signed = format[-1].islower()
         self.max_value = 2 ** (8 * self.size - signed) - 1

@@ -85,6 +85,9 @@ class COBSDecoder(DelimitedDecoder):
         except _cobs.DecodeError as error:
             raise InvalidFrame(f"bad COBS frame of {end} bytes: {error}") from None
 
+    def _split(self, region: bytes) -> list[bytes] | None:
+        return None  # each frame is transformed: read them one by one
+
     def _payload_seen(self, end: int) -> int:
         # Walk the code bytes: a code byte c is followed by c - 1 data bytes and,
         # unless c is 0xFF or the frame ends there, an implied zero.

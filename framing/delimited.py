@@ -133,6 +133,29 @@ class DelimitedDecoder(Decoder):
             if frame is not None:
                 return frame
 
+    def _take_batch(self) -> list[bytes]:
+        if self._skipping:
+            return []
+        region = self._buffer.complete_frames(self._delimiter)
+        frames = self._split(region) if region else None
+        if not frames:
+            return []
+        self._buffer.skip(len(region))
+        self._batch_wire = region
+        return frames
+
+    def _split(self, region: bytes) -> list[bytes] | None:
+        """The payloads of the complete frames in ``region``, or None to read them one by one.
+
+        None leaves the frames to ``_next()``, which reports what is wrong with them.
+        """
+        frames = region.split(self._delimiter)
+        frames.pop()  # region ends with a delimiter: the last piece is empty
+        if max(map(len, frames)) > self._max_length:
+            return None
+        self._batch_overhead = len(self._delimiter)
+        return frames
+
     def _skip(self) -> bool:
         """Discard the too-large frame up to its delimiter; whether that is done."""
         buffer = self._buffer

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ._base import Codec, Decoder, as_view, check_max_length
-from ._headers import HeaderLayout, Parsed, layout_for
+from ._headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
@@ -160,6 +160,18 @@ class LengthPrefixedDecoder(Decoder):
         size, length, _ = self._header
         return max(0, size + length - len(self._buffer))
 
+    def _take_batch(self) -> list[bytes]:
+        layout = self._layout
+        if not isinstance(layout, StructLayout):
+            return []
+        payloads, self._batch_wire = self._buffer.take_prefixed(
+            layout.struct, self._max_length, self._includes_header
+        )
+        if payloads:
+            self._header = None  # a header parsed earlier belonged to the batch's first frame
+        self._batch_overhead = layout.struct.size
+        return payloads
+
     def _next(self) -> bytes | None:
         header = self._header
         if header is None:
@@ -169,6 +181,7 @@ class LengthPrefixedDecoder(Decoder):
             header = self._header = self._check(*header)
         size, length, fields = header
         if len(self._buffer) < size + length:
+            self._buffer.expect(size + length)
             return None
         self._header = None
         self._buffer.skip(size)

@@ -86,6 +86,20 @@ class LinesDecoder(DelimitedDecoder):
         buffer.skip(end + 1 - length)
         return line
 
+    def _split(self, region: bytes) -> list[bytes] | None:
+        lines = region.count(b"\n")
+        crlf = region.count(b"\r\n")
+        if crlf == lines:
+            frames, self._batch_overhead = region.split(b"\r\n"), 2
+        elif not crlf and not self._strict:
+            frames, self._batch_overhead = region.split(b"\n"), 1
+        else:  # mixed line ends (or bare LFs in strict mode): line by line
+            return None
+        frames.pop()
+        if max(map(len, frames)) > self._max_length:
+            return None
+        return frames
+
     def _payload_seen(self, end: int) -> int:
         # The last byte may be the b"\r" of a b"\r\n".
         return max(0, end - 1)

@@ -92,6 +92,9 @@ class SLIPDecoder(DelimitedDecoder):
             )
         return escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
 
+    def _split(self, region: bytes) -> list[bytes] | None:
+        return None  # each frame is transformed: read them one by one
+
     def _payload_seen(self, end: int) -> int:
         # Count escape pairs incrementally, backing up one byte for a pair split
         # across chunks (a pair ending before _counted_to was counted already).

@@ -1,0 +1,161 @@
+"""Iteration decodes every complete frame of the buffer as one batch (DESIGN.md's speed bar).
+
+A caller may stop iterating half-way through a batch, or switch to
+``next_frame()``: ``buffered`` and ``detach()`` must then still account for
+every message not yet handed out, exactly as if frames were decoded one by one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from framing import Delimited, FixedLength, LengthPrefixed, Lines
+from helpers import CONFIGS, Config, encode_all
+
+VALID_STREAM_CONFIGS = [config for config in CONFIGS if not config.one_message]
+
+
+def stop_after(decoder: Any, count: int) -> list[bytes]:
+    """Iterate ``decoder`` and break out after ``count`` messages."""
+    out: list[bytes] = []
+    if count == 0:
+        return out
+    for message in decoder:
+        out.append(message)
+        if len(out) == count:
+            break
+    return out
+
+
+@pytest.mark.parametrize("config", VALID_STREAM_CONFIGS, ids=repr)
+@given(data=st.data())
+def test_detach_mid_batch_hands_over_exactly_the_unreturned_frames(
+    config: Config, data: st.DataObject
+) -> None:
+    messages = data.draw(config.message_lists())
+    wire = encode_all(config.codec, messages)
+    cut = data.draw(st.integers(0, len(wire)))
+    taken = data.draw(st.integers(0, len(messages)))
+    decoder = config.codec.decoder()
+    decoder.feed(wire[:cut])
+    first = stop_after(decoder, taken)
+    if data.draw(st.booleans()):
+        message = decoder.next_frame()
+        first += [] if message is None else [message]
+    buffered = decoder.buffered
+    rest = decoder.detach()
+    assert len(rest) == buffered
+    assert decoder.buffered == 0
+    successor = config.codec.decoder()
+    successor.feed(rest + wire[cut:])
+    successor.feed_eof()
+    assert first + list(successor) == messages
+
+
+@pytest.mark.parametrize(
+    ("codec", "messages"),
+    [
+        (LengthPrefixed("!I"), [b"a", b"", b"bcd"] * 20),
+        (LengthPrefixed("<H", includes_header=True), [b"a", b"", b"bcd"] * 20),
+        (Lines(), [b"one", b"", b"three"] * 20),
+        (Delimited(b"\r\n"), [b"one", b"", b"three"] * 20),
+        (FixedLength(2), [b"ab", b"cd"] * 20),
+    ],
+    ids=repr,
+)
+def test_buffered_counts_the_wire_bytes_of_each_message_not_yet_returned(
+    codec: Any, messages: list[bytes]
+) -> None:
+    wire = encode_all(codec, messages)
+    decoder = codec.decoder()
+    decoder.feed(wire)
+    for index, message in enumerate(decoder):
+        assert message == messages[index]
+        returned = encode_all(codec, messages[: index + 1])
+        assert decoder.buffered == len(wire) - len(returned)
+    assert decoder.buffered == 0
+
+
+def test_crlf_lines_split_whole_and_mixed_line_ends_still_decode() -> None:
+    decoder = Lines().decoder()
+    decoder.feed(b"a\r\nb\r\n" + b"c\nd\r\ne\n" + b"f\r")
+    assert list(decoder) == [b"a", b"b", b"c", b"d", b"e"]
+    assert decoder.buffered == 2
+
+
+def test_strict_lines_batch_leaves_a_bare_lf_to_be_reported_in_order() -> None:
+    from framing import InvalidFrame
+
+    decoder = Lines(strict_crlf=True).decoder()
+    decoder.feed(b"a\r\nb\nc\r\n")
+    out: list[bytes] = []
+    with pytest.raises(InvalidFrame):
+        out.extend(decoder)
+    assert out == [b"a"]
+    assert list(decoder) == [b"c"]
+
+
+def test_a_too_long_frame_inside_a_batch_is_reported_after_the_frames_before_it() -> None:
+    from framing import FrameTooLarge
+
+    decoder = Delimited(b"\n", max_length=3).decoder()
+    decoder.feed(b"ab\ncd\ntoolong\nef\n")
+    out: list[bytes] = []
+    with pytest.raises(FrameTooLarge) as raised:
+        out.extend(decoder)
+    assert out == [b"ab", b"cd"]
+    assert raised.value.length == 7
+    assert list(decoder) == [b"ef"]
+
+
+@pytest.mark.parametrize("chunk_size", [64, 65536, 1 << 20])
+@pytest.mark.parametrize(
+    "codec", [LengthPrefixed("!I"), FixedLength(1 << 20), LengthPrefixed("varint")], ids=repr
+)
+def test_large_frame_arrives_whole_with_the_next_frame_in_its_last_chunk(
+    codec: Any, chunk_size: int
+) -> None:
+    big = bytes(range(256)) * 4096  # 1 MiB
+    small = b"x" * (1 << 20) if isinstance(codec, FixedLength) else b"tail"
+    wire = codec.encode(big) + codec.encode(small)
+    decoder = codec.decoder()
+    out = []
+    for start in range(0, len(wire) - 3, chunk_size):
+        decoder.feed(wire[start : min(start + chunk_size, len(wire) - 3)])
+        out.extend(decoder)
+    assert out == [big]
+    assert decoder.buffered == len(wire) - len(codec.encode(big)) - 3
+    decoder.feed(wire[-3:])
+    assert list(decoder) == [small]
+    assert decoder.buffered == 0
+
+
+def test_large_frame_cut_by_eof_reports_every_byte_received() -> None:
+    from framing import IncompleteFrame
+
+    codec = LengthPrefixed("!I")
+    wire = codec.encode(b"y" * 300_000)
+    decoder = codec.decoder()
+    for start in range(0, 200_000, 4096):
+        decoder.feed(wire[start : start + 4096])
+        assert list(decoder) == []
+    decoder.feed_eof()
+    with pytest.raises(IncompleteFrame) as raised:
+        list(decoder)
+    assert raised.value.partial == wire[: 49 * 4096]
+
+
+def test_detach_while_a_large_frame_is_collected_returns_its_bytes_in_order() -> None:
+    codec = LengthPrefixed("!I")
+    wire = codec.encode(b"z" * 400_000)
+    decoder = codec.decoder()
+    for start in range(0, 300_000, 50_000):
+        decoder.feed(wire[start : start + 50_000])
+        assert list(decoder) == []
+    assert decoder.bytes_needed == len(wire) - 300_000
+    assert decoder.detach() == wire[:300_000]
+    assert decoder.buffered == 0
