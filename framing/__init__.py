@@ -33,7 +33,10 @@ from .fixed import FixedLength
 from .length_prefixed import Frame, LengthPrefixed
 from .lines import Lines
 from .netstring import Netstring
+from .nonblocking import FramedConnection
+from .server import FramedRequestHandler, request_handler
 from .slip import SLIP
+from .socket import FramedSocket, connect, recv_exactly, recv_until, send_all
 from .until_close import UntilClose
 
 __all__ = [
@@ -47,6 +50,9 @@ __all__ = [
     "FixedLength",
     "Frame",
     "FrameTooLarge",
+    "FramedConnection",
+    "FramedRequestHandler",
+    "FramedSocket",
     "FramingError",
     "IncompleteFrame",
     "InvalidFrame",
@@ -55,6 +61,11 @@ __all__ = [
     "Netstring",
     "UntilClose",
     "codec_from_spec",
+    "connect",
+    "recv_exactly",
+    "recv_until",
+    "request_handler",
+    "send_all",
 ]
 
 __version__ = "0.1.0"

@@ -1,0 +1,106 @@
+"""Receiving a large frame in place: one ``bytes`` object, no intermediate copy.
+
+When a decoder knows how many bytes its current frame still needs
+(``bytes_needed``) and that is more than one read, ``FramedSocket`` takes the
+frame's bytes back from the decoder (``detach()``: the header and the first
+payload bytes), and receives the rest of the payload straight into the
+``bytes`` object it will return (``InPlace``), then the trailer, if the style
+has one. Receiving a 64 MiB payload then costs 64 MiB, where feeding it
+through the decoder's buffer costs a buffer and a copy::
+
+    LengthPrefixed("!I")   | 00 00 04 00 | <- 4 MiB payload, received in place -> |
+    Netstring()            | 4194304:    | <- payload ->                        | , |
+
+It is done only for the styles whose payload is plain bytes found at a known
+offset: ``FixedLength``, ``LengthPrefixed`` with a ``struct`` or ``"varint"``
+header and ``Netstring``. Whenever the frame does not finish well (EOF, a
+netstring without its comma) or a timeout or signal interrupts it, every byte
+goes back into the decoder, which then raises its own error, or continues the
+frame on the next ``recv()``.
+"""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+from ._base import Codec, Decoder
+from ._sockio import InPlace
+from .fixed import FixedLength
+from .length_prefixed import LengthPrefixed
+from .netstring import Netstring
+
+__all__ = ["LargeFrames"]
+
+
+class LargeFrames:
+    """Where a style puts the payload in a frame: after a header, before ``trailer``."""
+
+    def __init__(self, header: str | None, trailer: bytes) -> None:
+        self._header = header  # None, "varint", "netstring" or a struct format
+        self._trailer = trailer
+
+    @classmethod
+    def for_codec(cls, codec: Codec) -> LargeFrames | None:
+        """The layout of ``codec``'s frames, or None if its frames are read through the decoder."""
+        if isinstance(codec, FixedLength):
+            return cls(None, b"")
+        if isinstance(codec, LengthPrefixed) and isinstance(codec.header, str):
+            return cls(codec.header, b"")
+        if isinstance(codec, Netstring):
+            return cls("netstring", b",")
+        return None
+
+    def _header_size(self, wire: bytes) -> int:
+        """The size of the header at the start of ``wire`` (which the decoder has parsed)."""
+        header = self._header
+        if header is None:
+            return 0
+        if header == "netstring":
+            return wire.index(b":") + 1
+        if header == "varint":
+            return next(i for i, byte in enumerate(wire) if byte < 0x80) + 1
+        return struct.calcsize(header)
+
+    def receive(self, sock: socket.socket, decoder: Decoder, needed: int) -> bytes | None:
+        """The payload of ``decoder``'s current frame, ``needed`` wire bytes short.
+
+        None when the frame did not finish well: its bytes are back in the
+        decoder (with EOF fed, if that is why), which raises the error.
+        """
+        wire = decoder.detach()
+        header = self._header_size(wire)
+        trailer = self._trailer
+        payload = InPlace(len(wire) + needed - header - len(trailer), memoryview(wire)[header:])
+        try:
+            complete = payload.fill(sock)
+        except BaseException:
+            decoder.feed(wire[:header])
+            decoder.feed(payload.received())
+            raise
+        if not complete:
+            _give_back(decoder, [wire[:header], payload.received()], eof=True)
+            return None
+        body = payload.value()
+        if not trailer:
+            return body
+        end = InPlace(len(trailer))
+        try:
+            complete = end.fill(sock)
+        except BaseException:
+            decoder.feed(wire[:header])
+            decoder.feed(body)
+            decoder.feed(end.received())
+            raise
+        tail = end.value() if complete else end.received()
+        if complete and tail == trailer:
+            return body
+        _give_back(decoder, [wire[:header], body, tail], eof=not complete)
+        return None
+
+
+def _give_back(decoder: Decoder, parts: list[bytes], *, eof: bool) -> None:
+    for part in parts:
+        decoder.feed(part)
+    if eof:
+        decoder.feed_eof()

@@ -1,0 +1,182 @@
+"""The socket loops under ``FramedSocket``, the module helpers and ``FramedConnection``.
+
+Two jobs, each done once:
+
+- ``send_vector``: send a list of buffers (a frame's header, payload and
+  trailer; many frames for ``send_many``) with as few ``sendmsg`` calls as
+  the kernel allows, advancing through the vector by the count each call
+  sent. The list is consumed in place, so whatever an exception interrupts is
+  exactly what is left in it: nothing is sent twice, nothing is lost.
+- ``InPlace``: receive a large, known number of bytes straight into the
+  ``bytes`` object that will hold them. ``io.BytesIO`` keeps its data in a
+  ``bytes`` object; ``getbuffer()`` lends it out writable to ``recv_into``,
+  and ``getvalue()`` hands that same object over, uncopied, when it is
+  exactly full. So a 64 MiB payload costs 64 MiB, not 128.
+
+::
+
+    send_vector(sock, [b"\\x00\\x00\\x10\\x00", memoryview(payload)])   # one sendmsg
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import select
+import socket
+import sys
+from collections.abc import Iterable
+
+from ._types import Buffer
+
+__all__ = ["IOV_MAX", "InPlace", "View", "gather", "send_vector", "wait_writable"]
+
+View = bytes | memoryview  # what a send vector holds: one byte per item, sliceable
+
+# Parts shorter than this are joined into one buffer before a gather send:
+# copying a few hundred bytes costs less than an iovec entry (and a Python
+# object) of their own, and it keeps small frames to one entry each.
+SMALL_PART = 1024
+
+
+def _iov_max() -> int:
+    try:
+        value = os.sysconf("SC_IOV_MAX")
+    except (AttributeError, ValueError, OSError):  # pragma: no cover - not POSIX
+        value = -1
+    return value if value > 0 else 1024
+
+
+IOV_MAX = _iov_max()  # the most buffers one sendmsg() takes (POSIX: at least 16)
+_WAITALL = getattr(socket, "MSG_WAITALL", 0)
+
+
+def byte_view(data: Buffer) -> View:
+    """``data`` itself if ``bytes``, else a flat byte view of it (never a copy)."""
+    if type(data) is bytes:
+        return data
+    view = memoryview(data)
+    return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+def gather(parts: Iterable[Buffer]) -> list[View]:
+    """``parts`` as a send vector: empty parts dropped, runs of small ones joined.
+
+    Large parts (a payload) are passed on as views, never copied.
+    """
+    vector: list[View] = []
+    run: list[View] = []
+    for part in parts:
+        view = byte_view(part)
+        size = len(view)
+        if size >= SMALL_PART:
+            if run:
+                vector.append(run[0] if len(run) == 1 else b"".join(run))
+                run = []
+            vector.append(view)
+        elif size:
+            run.append(view)
+    if run:
+        vector.append(run[0] if len(run) == 1 else b"".join(run))
+    return vector
+
+
+def can_gather(sock: socket.socket) -> bool:
+    """Whether ``sock.sendmsg`` works: not on Windows, not on an ``ssl.SSLSocket``."""
+    if not hasattr(sock, "sendmsg"):  # pragma: no cover - Windows
+        return False
+    ssl = sys.modules.get("ssl")  # a socket cannot be an SSLSocket unless ssl was imported
+    return ssl is None or not isinstance(sock, ssl.SSLSocket)
+
+
+def send_vector(sock: socket.socket, vector: list[View], *, block: bool = True) -> int:
+    """Send every buffer of ``vector`` in order; return the bytes sent.
+
+    Sent buffers are removed from ``vector`` (a partly sent one is replaced by
+    its unsent rest), also when an exception stops the loop. A non-blocking
+    socket whose buffer is full is waited on when ``block``; otherwise the
+    call returns there, leaving the rest in ``vector``.
+    """
+    gathering = len(vector) > 1 and can_gather(sock)
+    index = 0
+    total = 0
+    try:
+        while index < len(vector):
+            try:
+                if gathering and len(vector) - index > 1:
+                    sent = sock.sendmsg(vector[index : index + IOV_MAX])
+                else:
+                    sent = sock.send(vector[index])
+            except (BlockingIOError, InterruptedError):
+                if not block:
+                    break
+                wait_writable(sock)
+                continue
+            total += sent
+            while sent:
+                size = len(vector[index])
+                if sent < size:
+                    vector[index] = memoryview(vector[index])[sent:]
+                    break
+                sent -= size
+                index += 1
+    finally:
+        del vector[:index]
+    return total
+
+
+def wait_writable(sock: socket.socket, timeout: float | None = None) -> bool:
+    """Wait until ``sock`` can take more bytes (at most ``timeout`` seconds); whether it can."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLOUT)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+    _, writable, _ = select.select([], [sock], [], timeout)  # pragma: no cover - Windows
+    return bool(writable)  # pragma: no cover
+
+
+class InPlace:
+    """``size`` bytes received straight into the ``bytes`` object that will hold them.
+
+    ``head`` (bytes that already arrived) is copied in first. ``fill()`` then
+    receives the rest; ``value()`` hands the result over without a copy.
+    ``received()`` is what arrived so far, for putting back when a timeout,
+    a signal or EOF stops ``fill()`` early.
+    """
+
+    def __init__(self, size: int, head: Buffer = b"") -> None:
+        self._file = io.BytesIO()
+        if size:
+            self._file.seek(size - 1)
+            self._file.write(b"\0")  # one allocation of exactly the final size
+        self._view = self._file.getbuffer()
+        self.size = size
+        self.filled = len(byte_view(head))
+        self._view[: self.filled] = head
+
+    def fill(self, sock: socket.socket) -> bool:
+        """Receive until full (True), or until EOF (False); exceptions propagate."""
+        view = self._view
+        # MSG_WAITALL: one system call for the whole rest on a blocking
+        # socket (a signal, EOF or an error still end it early; the loop goes
+        # on). A socket with a timeout is non-blocking underneath and gets
+        # what is there. ssl sockets take no flags.
+        flags = _WAITALL if can_gather(sock) else 0
+        while self.filled < self.size:
+            with view[self.filled :] as rest:
+                received = sock.recv_into(rest, 0, flags)
+            if not received:
+                return False
+            self.filled += received
+        return True
+
+    def received(self) -> bytes:
+        """The bytes received so far (a copy); the object is done with."""
+        data = self._view[: self.filled].tobytes()
+        self._view.release()
+        return data
+
+    def value(self) -> bytes:
+        """The full ``size`` bytes, uncopied; the object is done with."""
+        self._view.release()
+        return self._file.getvalue()

@@ -1,0 +1,201 @@
+"""Framed messages on non-blocking sockets under ``selectors``: ``FramedConnection``.
+
+A ``FramedConnection`` is what a selector loop registers instead of the bare
+socket (it has ``fileno()``). It never blocks: ``receive()`` reads what the
+socket has and returns the complete messages, ``send()`` queues a frame,
+``flush()`` writes as much of the queue as the socket takes now, and
+``events`` says what to wait for: ``EVENT_READ``, plus ``EVENT_WRITE`` while
+frames wait to go out. An echo server, the socket HOWTO's pattern::
+
+    sel = selectors.DefaultSelector()
+    sel.register(listener, selectors.EVENT_READ)
+    while True:
+        for key, mask in sel.select():
+            if key.fileobj is listener:
+                conn = FramedConnection(listener.accept()[0], codec)
+                sel.register(conn, conn.events)
+                continue
+            conn = key.fileobj
+            if mask & selectors.EVENT_READ:
+                try:
+                    for message in conn.receive():
+                        conn.send(message)
+                except framing.ConnectionClosed:
+                    sel.unregister(conn)
+                    conn.close()
+                    continue
+            conn.flush()
+            sel.modify(conn, conn.events)
+
+``BlockingIOError`` (and ``InterruptedError``) never escape and never lose a
+byte: what was not sent stays queued, what was read stays in the decoder.
+Memory stays bounded: the decoder holds at most ``max_length`` plus one
+read, and while more than ``high_water`` bytes are queued, ``events`` stops
+asking for ``EVENT_READ`` so a peer that sends without reading cannot make
+the queue grow for ever.
+"""
+
+from __future__ import annotations
+
+import errno
+import selectors
+import socket
+from collections.abc import Iterable, Iterator
+from itertools import chain
+
+from ._base import Codec
+from ._sockio import View, gather, send_vector
+from ._types import Buffer
+from .errors import ConnectionClosed, EncodeError
+from .until_close import UntilClose
+
+__all__ = ["FramedConnection"]
+
+DEFAULT_HIGH_WATER = 1024 * 1024
+
+
+class FramedConnection:
+    """A non-blocking stream socket that a selector loop drives; it carries messages.
+
+    ``sock`` is switched to non-blocking mode. ``recv_size`` bytes are read
+    per ``receive()``; ``high_water`` bounds the send queue (see ``events``).
+    """
+
+    def __init__(
+        self,
+        sock: socket.socket,
+        codec: Codec,
+        *,
+        recv_size: int = 65536,
+        high_water: int = DEFAULT_HIGH_WATER,
+    ) -> None:
+        if recv_size <= 0:
+            raise ValueError(f"recv_size must be positive, not {recv_size!r}")
+        sock.setblocking(False)
+        self._sock = sock
+        self._codec = codec
+        self._decoder = codec.decoder()
+        self._chunk = bytearray(recv_size)
+        self._chunk_view = memoryview(self._chunk)
+        self._queue: list[View] = []  # frames waiting to go out, as a send vector
+        self._queued = 0  # bytes in _queue
+        self._high_water = high_water
+        self._write_closed = False  # no more frames (UntilClose sent one, or shutdown_write())
+        self._write_shut = False  # shutdown(SHUT_WR) was done
+
+    def __repr__(self) -> str:
+        return f"<FramedConnection fd={self.fileno()} codec={self._codec!r} queued={self.queued}>"
+
+    @property
+    def socket(self) -> socket.socket:
+        """The wrapped socket."""
+        return self._sock
+
+    @property
+    def codec(self) -> Codec:
+        """The codec framing the messages."""
+        return self._codec
+
+    def fileno(self) -> int:
+        """The socket's file descriptor, so a selector can register the connection itself."""
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket (unregister it from the selector first)."""
+        self._sock.close()
+
+    # -- receiving -----------------------------------------------------------
+
+    def receive(self) -> Iterator[bytes]:
+        """Read what the socket has now (at most one ``recv``), then every complete message.
+
+        Iterate the result to the end: errors (``FrameTooLarge``,
+        ``IncompleteFrame`` at EOF, ...) are raised from the iteration at
+        their place in the stream, after the messages before them. Once the
+        peer has closed and every message has been returned, ``receive()``
+        raises ``ConnectionClosed`` (a closed socket stays readable, so the
+        selector reports it again).
+        """
+        decoder = self._decoder
+        if decoder.eof:
+            first = decoder.next_frame()
+            if first is None:
+                raise ConnectionClosed("the peer closed the connection")
+            return chain((first,), decoder)
+        try:
+            received = self._sock.recv_into(self._chunk)
+        except (BlockingIOError, InterruptedError):  # a spurious wake-up: nothing to read yet
+            return iter(decoder)
+        if received:
+            decoder.feed(self._chunk_view[:received])
+        else:
+            decoder.feed_eof()
+        return iter(decoder)
+
+    # -- sending -------------------------------------------------------------
+
+    def send(self, message: Buffer) -> None:
+        """Queue one message's frame (no I/O: ``flush()`` sends). ``UntilClose``: then EOF."""
+        self.send_many([message])
+
+    def send_many(self, messages: Iterable[Buffer]) -> None:
+        """Queue several frames, all encoded first (an ``EncodeError`` queues none)."""
+        messages = list(messages)
+        codec = self._codec
+        one_message = isinstance(codec, UntilClose)
+        if one_message and len(messages) > 1:
+            raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
+        if self._write_closed and messages:
+            raise BrokenPipeError(errno.EPIPE, "cannot send: the write side is shut down")
+        vector = gather(part for message in messages for part in codec.encode_parts(message))
+        if one_message and messages:
+            self._write_closed = True
+        self._queue += vector
+        self._queued += sum(map(len, vector))
+
+    def shutdown_write(self) -> None:
+        """Half-close once the queue is sent (at this or a later ``flush()``)."""
+        self._write_closed = True
+        self.flush()
+
+    def flush(self) -> bool:
+        """Send as much of the queue as the socket takes now; whether it is all sent.
+
+        Never blocks. Call it after queueing, and whenever the selector says
+        the socket is writable.
+        """
+        if self._queue:
+            try:
+                self._queued -= send_vector(self._sock, self._queue, block=False)
+            except BaseException:
+                self._queued = sum(map(len, self._queue))
+                raise
+            if self._queue:
+                return False
+        if self._write_closed and not self._write_shut:
+            self._sock.shutdown(socket.SHUT_WR)
+            self._write_shut = True
+        return True
+
+    @property
+    def queued(self) -> int:
+        """Bytes queued and not yet sent."""
+        return self._queued
+
+    @property
+    def wants_write(self) -> bool:
+        """Whether frames (or a half-close) wait for the socket to become writable."""
+        return bool(self._queue) or (self._write_closed and not self._write_shut)
+
+    @property
+    def events(self) -> int:
+        """The selector events to wait for now.
+
+        ``EVENT_WRITE`` while ``wants_write``; ``EVENT_READ`` unless more than
+        ``high_water`` bytes are queued (back-pressure: stop reading from a
+        peer that does not read its replies).
+        """
+        events = selectors.EVENT_WRITE if self.wants_write else 0
+        if self._queued <= self._high_water:
+            events |= selectors.EVENT_READ
+        return events

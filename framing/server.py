@@ -1,0 +1,110 @@
+"""``socketserver`` integration: each connection handed to your code as a ``FramedSocket``.
+
+Threads and processes are the standard ways to serve many blocking clients;
+``socketserver`` provides both. Subclass ``FramedRequestHandler`` (or build
+one from a function with ``request_handler``) and pass it to any stream
+server: ``TCPServer``, ``ThreadingTCPServer``, ``ForkingTCPServer``,
+``UnixStreamServer``, ``ThreadingUnixStreamServer``::
+
+    class Echo(FramedRequestHandler):
+        codec = framing.LengthPrefixed()
+
+        def handle_message(self, message):
+            return message                        # sent back as a reply frame
+
+    with socketserver.ThreadingTCPServer(("127.0.0.1", 5000), Echo) as server:
+        server.serve_forever()
+
+    # or, from a function that gets the FramedSocket:
+    def echo(framed):
+        for message in framed:
+            framed.send(message)
+
+    server = socketserver.ThreadingTCPServer(addr, request_handler(codec, echo))
+
+A client that closes between two messages is the normal end of a
+connection: ``ConnectionClosed`` raised out of your code ends it quietly;
+every other error reaches the server's ``handle_error``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import socketserver
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from ._base import Codec
+from ._types import Buffer
+from .errors import ConnectionClosed
+from .length_prefixed import LengthPrefixed
+from .socket import FramedSocket
+
+__all__ = ["FramedRequestHandler", "request_handler"]
+
+
+class FramedRequestHandler(socketserver.BaseRequestHandler):
+    """A request handler whose connection is ``self.framed``, a ``FramedSocket``.
+
+    Class attributes: ``codec`` (the framing; ``LengthPrefixed()`` unless
+    overridden), ``timeout`` (the connection's socket timeout, ``None`` for
+    none) and ``disable_nagle_algorithm`` (``TCP_NODELAY`` on TCP
+    connections; ``True`` since each frame goes out in one call), as in
+    ``socketserver.StreamRequestHandler``.
+
+    Override ``handle_message`` to answer each message, or ``handle`` to run
+    the whole conversation.
+    """
+
+    codec: ClassVar[Codec] = LengthPrefixed()
+    timeout: ClassVar[float | None] = None
+    disable_nagle_algorithm: ClassVar[bool] = True
+
+    request: socket.socket
+    framed: FramedSocket
+
+    def __init__(self, request: Any, client_address: Any, server: socketserver.BaseServer) -> None:
+        # A client that closes between two messages ends the conversation normally.
+        with contextlib.suppress(ConnectionClosed):
+            super().__init__(request, client_address, server)
+
+    def setup(self) -> None:
+        """Wrap the connection in ``self.framed``."""
+        sock = self.request
+        if self.timeout is not None:
+            sock.settimeout(self.timeout)
+        if self.disable_nagle_algorithm and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, True)
+        self.framed = FramedSocket(sock, self.codec)
+
+    def handle(self) -> None:
+        """Answer every message with ``handle_message`` until the client closes."""
+        for message in self.framed:
+            reply = self.handle_message(message)
+            if reply is not None:
+                self.framed.send(reply)
+
+    def handle_message(self, message: bytes) -> Buffer | None:
+        """The reply to one message, or None for none. Override it (or ``handle``)."""
+        raise NotImplementedError(f"{type(self).__name__} must override handle_message or handle")
+
+
+def request_handler(
+    codec: Codec,
+    function: Callable[[FramedSocket], object],
+    *,
+    timeout: float | None = None,
+) -> type[FramedRequestHandler]:
+    """A ``FramedRequestHandler`` class that calls ``function(framed)`` for each connection."""
+    handler_codec, handler_timeout = codec, timeout
+
+    class Handler(FramedRequestHandler):
+        codec = handler_codec
+        timeout = handler_timeout
+
+        def handle(self) -> None:
+            function(self.framed)
+
+    Handler.__name__ = Handler.__qualname__ = f"{getattr(function, '__name__', 'handler')}_handler"
+    return Handler

@@ -1,0 +1,375 @@
+"""Whole messages over a connected stream socket: ``FramedSocket`` and ``connect``.
+
+::
+
+    fs = framing.connect(("localhost", 5000), framing.LengthPrefixed())
+    with fs:
+        fs.send(b"hello")                 # 00 00 00 05 68 65 6c 6c 6f, all of it
+        reply = fs.recv()                 # the next whole message
+        for message in fs:                # until the peer closes cleanly
+            ...
+
+``send`` loops over partial sends and puts header and payload on the wire
+with one ``sendmsg`` (the payload is not copied); ``recv`` reads with
+``recv_into`` and returns the next message. A frame whose length the codec
+knows (``LengthPrefixed`` with a ``struct``/``"varint"`` header,
+``FixedLength``, ``Netstring``) and that is larger than one read is
+received straight into the ``bytes`` object returned.
+
+Errors: ``ConnectionClosed`` at a clean EOF between messages,
+``IncompleteFrame`` when the peer stops mid-frame, the codec's own
+``FrameTooLarge``/``InvalidFrame``. Operating-system errors are never wrapped:
+a socket timeout is the socket's ``TimeoutError`` and loses nothing, the next
+``recv`` continues the same frame. Signals during a blocking call are
+handled as PEP 475 says: the handler runs and the call goes on.
+
+Threads: one thread may receive while others send; a send lock keeps the
+frames of concurrent senders whole, a separate receive lock serialises
+receivers.
+
+The module-level helpers for code that keeps its own sockets live in
+``framing._exact`` and are re-exported here: ``send_all``, ``recv_exactly``,
+``recv_until``.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import socket
+import threading
+from collections.abc import Iterable, Iterator
+from types import TracebackType
+from typing import NoReturn, Union
+
+from ._base import Codec
+from ._buffer import ReceiveBuffer
+from ._exact import recv_exactly, recv_until, send_all
+from ._large import LargeFrames
+from ._sockio import InPlace, View, gather, send_vector
+from ._types import Buffer
+from .errors import ConnectionClosed, EncodeError, FrameTooLarge, IncompleteFrame
+from .until_close import UntilClose
+
+__all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
+
+Address = Union[tuple[str, int], tuple[str, int, int, int], str, "os.PathLike[str]"]
+
+DEFAULT_RECV_SIZE = 65536  # bytes per recv_into(); also the size above which frames go in place
+
+
+class FramedSocket:
+    """A connected, blocking stream socket (with or without a timeout) that carries messages.
+
+    ``sock`` is used as it is (its timeout applies to every call); ``codec``
+    frames every message sent and received. ``recv_size`` is the size of the
+    reusable receive buffer.
+    """
+
+    def __init__(
+        self, sock: socket.socket, codec: Codec, *, recv_size: int = DEFAULT_RECV_SIZE
+    ) -> None:
+        if recv_size <= 0:
+            raise ValueError(f"recv_size must be positive, not {recv_size!r}")
+        self._sock = sock
+        self._codec = codec
+        self._decoder = codec.decoder()
+        self._large = LargeFrames.for_codec(codec)
+        self._chunk = bytearray(recv_size)  # reused by every recv_into()
+        self._chunk_view = memoryview(self._chunk)
+        self._recv_size = recv_size
+        # Bytes read by recv_exactly()/recv_until() and not yet consumed. The
+        # stream's unconsumed bytes are either here or in the decoder, never
+        # in both: recv() moves these into the decoder, the exact reads move
+        # the decoder's bytes here.
+        self._raw = ReceiveBuffer()
+        self._raw_search: bytes | None = None  # the delimiter of an unfinished recv_until
+        self._eof = False  # the socket returned EOF
+        self._recv_lock = threading.Lock()
+        self._send_lock = threading.Lock()
+        self._unsent: list[View] = []  # what an interrupted send left; goes out first
+        self._write_closed = False  # no more frames: UntilClose sent its one, or shutdown_write()
+        self._write_shut = False  # shutdown(SHUT_WR) was done
+
+    def __repr__(self) -> str:
+        return f"<FramedSocket fd={self.fileno()} codec={self._codec!r}>"
+
+    # -- the socket ----------------------------------------------------------
+
+    @property
+    def socket(self) -> socket.socket:
+        """The wrapped socket."""
+        return self._sock
+
+    @property
+    def codec(self) -> Codec:
+        """The codec framing the messages (``switch`` changes it)."""
+        return self._codec
+
+    def fileno(self) -> int:
+        """The socket's file descriptor (-1 once closed)."""
+        return self._sock.fileno()
+
+    def close(self) -> None:
+        """Close the socket. Takes no lock, so it can be called while another thread waits."""
+        self._sock.close()
+
+    def __enter__(self) -> FramedSocket:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # -- sending -------------------------------------------------------------
+
+    def send(self, message: Buffer) -> None:
+        """Send one whole message: ``codec.encode(message)``, looping over partial sends.
+
+        Header and payload go out together by scatter/gather; a payload of
+        1 KiB or more is not copied. With ``UntilClose`` the write side is
+        shut down after the message.
+
+        A second message after that (or after ``shutdown_write()``) raises
+        ``BrokenPipeError`` before any byte is sent: it is the error the
+        socket itself gives for a send after ``shutdown(SHUT_WR)``, so code
+        that handles a peer going away handles it too, and it is an
+        ``OSError`` like every other error of a closed direction.
+
+        If the socket's timeout expires part-way, ``TimeoutError`` is raised
+        and nothing is lost: the unsent rest of the frame stays queued and
+        goes out first on the next ``send``/``send_many``/``flush`` (so do not
+        send the message again).
+        """
+        self._send([message])
+
+    def send_many(self, messages: Iterable[Buffer]) -> None:
+        """Send several messages with as few system calls as possible (one ``sendmsg``
+        for up to ``IOV_MAX`` buffers; small frames are joined into one buffer).
+
+        Every message is encoded before any byte is sent, so an ``EncodeError``
+        sends nothing. The frames of one call are never interleaved with
+        another thread's.
+        """
+        self._send(list(messages))
+
+    def _send(self, messages: list[Buffer]) -> None:
+        codec = self._codec
+        one_message = isinstance(codec, UntilClose)
+        if one_message and len(messages) > 1:
+            raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
+        vector = gather(part for message in messages for part in codec.encode_parts(message))
+        with self._send_lock:
+            if messages and self._write_closed:
+                raise BrokenPipeError(
+                    errno.EPIPE,
+                    "cannot send: the write side is shut down"
+                    + (" (UntilClose sends one message per stream)" if one_message else ""),
+                )
+            if one_message and messages:
+                self._write_closed = True
+            self._unsent += vector
+            self._flush_locked()
+
+    def flush(self) -> None:
+        """Send what an interrupted (timed-out) send left unsent."""
+        with self._send_lock:
+            self._flush_locked()
+
+    def _flush_locked(self) -> None:
+        if self._unsent:
+            send_vector(self._sock, self._unsent)
+        if self._write_closed and not self._write_shut:
+            self._sock.shutdown(socket.SHUT_WR)
+            self._write_shut = True
+
+    def shutdown_write(self) -> None:
+        """Finish any interrupted send, then half-close: the peer sees EOF, we can still recv."""
+        with self._send_lock:
+            self._write_closed = True
+            self._flush_locked()
+
+    # -- receiving -----------------------------------------------------------
+
+    def recv(self) -> bytes:
+        """The next message.
+
+        ``ConnectionClosed`` at a clean EOF between messages (and on every call
+        after it), ``IncompleteFrame`` if the peer stopped mid-frame. A
+        timeout raises the socket's ``TimeoutError`` and keeps every byte read:
+        the next call continues the frame.
+        """
+        with self._recv_lock:
+            return self._recv()
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        """The next message; iteration stops at a clean EOF."""
+        try:
+            return self.recv()
+        except ConnectionClosed:
+            raise StopIteration from None
+
+    def _recv(self) -> bytes:
+        if self._raw or self._eof:
+            self._reload()
+        decoder = self._decoder
+        while True:
+            frame = decoder.next_frame()
+            if frame is not None:
+                return frame
+            if decoder.eof:
+                raise ConnectionClosed("the peer closed the connection")
+            needed = decoder.bytes_needed
+            if needed is not None and needed > self._recv_size and self._large is not None:
+                frame = self._large.receive(self._sock, decoder, needed)
+                if frame is not None:
+                    return frame
+                self._eof = decoder.eof
+                continue
+            received = self._sock.recv_into(self._chunk)
+            if received:
+                decoder.feed(self._chunk_view[:received])
+            else:
+                self._eof = True
+                decoder.feed_eof()
+
+    def _reload(self) -> None:
+        """Hand the exact reads' leftover bytes (and EOF) back to the decoder."""
+        if self._raw:
+            decoder = self._decoder = self._codec.decoder()
+            decoder.feed(self._raw.take_all())
+            self._raw_search = None
+        if self._eof and not self._decoder.eof:
+            self._decoder.feed_eof()
+
+    def _to_raw(self) -> ReceiveBuffer:
+        """Take the decoder's buffered bytes for an exact read."""
+        if self._decoder.buffered:
+            self._raw.feed(self._decoder.detach())
+        return self._raw
+
+    def _read_raw(self) -> None:
+        received = self._sock.recv_into(self._chunk)
+        if received:
+            self._raw.feed(self._chunk_view[:received])
+        else:
+            self._eof = True
+
+    def recv_exactly(self, n: int) -> bytes:
+        """Exactly the next ``n`` bytes of the stream, unframed.
+
+        At EOF: ``ConnectionClosed`` if none of the ``n`` bytes arrived, else
+        ``IncompleteFrame`` with them (they stay buffered). A timeout keeps
+        what arrived.
+        """
+        if n < 0:
+            raise ValueError(f"cannot receive {n} bytes")
+        with self._recv_lock:
+            raw = self._to_raw()
+            if n - len(raw) > self._recv_size and not self._eof:
+                return self._exactly_in_place(n)
+            while len(raw) < n:
+                if self._eof:
+                    self._raise_eof(raw)
+                self._read_raw()
+            return raw.take(n)
+
+    def _exactly_in_place(self, n: int) -> bytes:
+        target = InPlace(n, self._raw.take_all())
+        try:
+            complete = target.fill(self._sock)
+        except BaseException:
+            self._raw.feed(target.received())
+            raise
+        if complete:
+            return target.value()
+        self._eof = True
+        self._raw.feed(target.received())
+        self._raise_eof(self._raw)
+
+    @staticmethod
+    def _raise_eof(raw: ReceiveBuffer) -> NoReturn:
+        if not raw:
+            raise ConnectionClosed("the peer closed the connection")
+        raise IncompleteFrame(raw.peek(len(raw)))
+
+    def recv_until(self, delimiter: bytes, max_length: int = 65536) -> bytes:
+        """The bytes before the next ``delimiter``, which is consumed too.
+
+        ``FrameTooLarge`` if more than ``max_length`` bytes come without it
+        (nothing is consumed); at EOF ``ConnectionClosed`` if no byte is
+        buffered, else ``IncompleteFrame``.
+        """
+        if not delimiter:
+            raise ValueError("the delimiter must not be empty")
+        with self._recv_lock:
+            raw = self._to_raw()
+            if self._raw_search not in (None, delimiter):
+                # The buffer's search resumes where the last one (for another delimiter) stopped.
+                data = raw.take_all()
+                raw = self._raw = ReceiveBuffer()
+                raw.feed(data)
+            limit = max_length + len(delimiter)
+            while True:
+                index = raw.find(delimiter, limit)
+                if index >= 0:
+                    self._raw_search = None
+                    line = raw.take(index)
+                    raw.skip(len(delimiter))
+                    return line
+                self._raw_search = delimiter
+                if len(raw) >= limit:
+                    raise FrameTooLarge(max_length + 1, max_length)
+                if self._eof:
+                    self._raise_eof(raw)
+                self._read_raw()
+
+    # -- protocols -----------------------------------------------------------
+
+    def switch(self, codec: Codec) -> None:
+        """Frame with ``codec`` from the next message on, both ways; no buffered byte is lost."""
+        with self._recv_lock, self._send_lock:
+            data = self._raw.take_all() if self._raw else self._decoder.detach()
+            decoder = codec.decoder()
+            decoder.feed(data)
+            if self._eof:
+                decoder.feed_eof()
+            self._raw_search = None
+            self._decoder = decoder
+            self._codec = codec
+            self._large = LargeFrames.for_codec(codec)
+
+
+def connect(
+    address: Address,
+    codec: Codec,
+    timeout: float | None = None,
+    *,
+    recv_size: int = DEFAULT_RECV_SIZE,
+) -> FramedSocket:
+    """A ``FramedSocket`` connected to ``address``.
+
+    ``(host, port)``: TCP through ``socket.create_connection`` (IPv4 or IPv6),
+    with ``TCP_NODELAY`` set as asyncio does, since a framed message is sent
+    whole. A ``str`` or path-like: a Unix-domain stream socket, the fast local
+    IPC. ``timeout`` becomes the socket's timeout (``None``: blocking).
+    """
+    if isinstance(address, tuple):
+        sock = socket.create_connection(address[:2], timeout)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    else:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.settimeout(timeout)
+            sock.connect(os.fspath(address))
+        except BaseException:
+            sock.close()
+            raise
+    return FramedSocket(sock, codec, recv_size=recv_size)
