@@ -123,7 +123,10 @@ class DelimitedDecoder(Decoder):
             if end < 0:
                 seen = self._payload_seen(len(buffer))
                 if seen > self._max_length:
+                    # Drop what is buffered of the frame now: the caller may
+                    # feed another chunk before asking again.
                     self._skipping = True
+                    self._skip()
                     raise FrameTooLarge(seen, self._max_length)
                 return None
             try:

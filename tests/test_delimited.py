@@ -154,3 +154,14 @@ def test_encode_refuses_the_delimiter_in_any_bytes_like(
 ) -> None:
     with pytest.raises(EncodeError):
         Delimited(delimiter).encode(as_type(payload))
+
+
+def test_too_long_frame_is_dropped_when_reported() -> None:
+    # Memory stays within max_length plus one chunk even if the caller feeds
+    # another chunk before iterating again.
+    decoder = fed(Delimited(b"\r\n", max_length=5), b"abcdefgh\r")
+    with pytest.raises(FrameTooLarge):
+        decoder.next_frame()
+    assert decoder.buffered <= 1
+    decoder.feed(b"\nok\r\n")
+    assert list(decoder) == [b"ok"]
