@@ -98,15 +98,16 @@ class Sizes:
     send_batch: int = 1000  # messages per send_many() call
     echo_count: int = 5_000
     echo_size: int = 64
-    repeats: int = 7  # runs per figure (the median is reported)...
-    min_repeats: int = 3  # ...but no fewer than this...
-    budget: float = 3.0  # ...nor more than fit this many seconds
+    repeats: int = 7  # runs per figure (the median is reported), fewer if they do not fit...
+    budget: float = 3.0  # ...in this many seconds, but no fewer than...
+    min_repeats: int = 3  # ...this, unless one run alone takes longer than the budget
 
 
 FULL = Sizes()
 QUICK = Sizes(
     small_count=100_000,
     big_count=8,
+    trickle_sizes=(256 * KiB, 64 * KiB),
     tcp_big_count=16,
     tcp_small_count=50_000,
     echo_count=1_000,
@@ -211,7 +212,7 @@ def _small(count: int, size: int, *, text: bool) -> list[bytes]:
 # --------------------------------------------------------------------------
 
 #: An implementation: takes a run's input, returns its messages (or their number).
-ImplFn = Callable[[Any], "list[bytes] | int"]
+ImplFn = Callable[[Any], "list[Any] | int"]
 
 
 @dataclass(frozen=True)
@@ -342,12 +343,14 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
             s.small_count, small_list, codec,
         )
         w.add("framing", "framing", encode_with(codec))
+        w.add("framing encode_parts", "framing", encode_parts_with(codec))
         result.append(w)
 
         w = Workload(
             f"encode-big-{style}", f"encode {big}: {name}", "MB/s", big_mb, big_list, codec
         )
         w.add("framing", "framing", encode_with(codec))
+        w.add("framing encode_parts", "framing", encode_parts_with(codec))
         result.append(w)
 
     large, little = s.trickle_sizes
@@ -374,10 +377,11 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
                 return (to_encode(codec, [blob(large, 3, text=text)]),)
 
             w = Workload(
-                f"encode-1mib-{style}", f"encode one {_size(large)} frame: {name}", "MB/s",
+                f"encode-frame-{style}", f"encode one {_size(large)} frame: {name}", "MB/s",
                 large / 1e6, one_big, codec,
             )
             w.add("framing", "framing", encode_with(codec))
+            w.add("framing encode_parts", "framing", encode_parts_with(codec))
             result.append(w)
 
     result += _tcp_workloads(s, lp)
@@ -475,6 +479,16 @@ def encode_with(codec: Codec) -> ImplFn:
     def run(messages: Messages) -> list[bytes]:
         encode = codec.encode
         return [encode(m) for m in messages.messages]
+
+    return run
+
+
+def encode_parts_with(codec: Codec) -> ImplFn:
+    """Encode every message as parts to send (header, payload not copied, ...)."""
+
+    def run(messages: Messages) -> list[tuple[Any, ...]]:
+        encode_parts = codec.encode_parts
+        return [encode_parts(m) for m in messages.messages]
 
     return run
 
@@ -637,7 +651,7 @@ class Row:
     note: str = ""
 
 
-def _time(fn: ImplFn, data: Messages) -> tuple[float, list[bytes] | int]:
+def _time(fn: ImplFn, data: Messages) -> tuple[float, list[Any] | int]:
     gc.collect()
     enabled = gc.isenabled()
     gc.disable()
@@ -651,14 +665,25 @@ def _time(fn: ImplFn, data: Messages) -> tuple[float, list[bytes] | int]:
     return elapsed, result
 
 
-def _check(result: list[bytes] | int, data: Messages) -> str:
+def _check(result: list[Any] | int, data: Messages) -> str:
     """Why ``result`` is wrong for ``data``, or "" when it is right."""
     count = result if isinstance(result, int) else len(result)
     if count != data.expected:
         return f"wrong result: {count} messages, expected {data.expected}"
-    if not isinstance(result, int) and result and result[-1] != data.last:
-        return "wrong result: the last message differs"
+    if isinstance(result, int) or not result:
+        return ""
+    last = result[-1]
+    if (b"".join(last) if isinstance(last, tuple) else last) != data.last:
+        return "wrong result: the last message (or wire form) differs"
     return ""
+
+
+def _runs_wanted(first: float, sizes: Sizes) -> int:
+    """How many runs an implementation whose first run took ``first`` seconds gets."""
+    if first >= sizes.budget:
+        return 1  # a quadratic peer: one run tells enough
+    fit = int(sizes.budget / first) if first > 0 else sizes.repeats
+    return max(sizes.min_repeats, min(sizes.repeats, fit))
 
 
 def measure(workload: Workload, sizes: Sizes) -> list[Row]:
@@ -685,9 +710,8 @@ def measure(workload: Workload, sizes: Sizes) -> list[Row]:
                 del result
                 runs = times[impl.name]
                 runs.append(elapsed)
-                if len(runs) == 1 and elapsed > 0:
-                    fit = int(sizes.budget / elapsed)
-                    wanted[impl.name] = max(sizes.min_repeats, min(sizes.repeats, fit))
+                if len(runs) == 1:
+                    wanted[impl.name] = _runs_wanted(elapsed, sizes)
             active = [
                 (impl, row)
                 for impl, row in active

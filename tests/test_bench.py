@@ -163,21 +163,23 @@ def test_a_wrong_or_failing_run_becomes_a_note_not_a_figure() -> None:
     )
     rows = {row.implementation: row for row in bench.measure(workload, SMOKE)}
     assert rows["short"].note == "wrong result: 1 messages, expected 2"
-    assert rows["garbled"].note == "wrong result: the last message differs"
+    assert rows["garbled"].note == "wrong result: the last message (or wire form) differs"
     assert rows["count"].note == "wrong result: 3 messages, expected 2"
     assert rows["boom"].note == "failed: RuntimeError: boom"
     assert all(row.figure is None for row in rows.values())
 
 
-def test_repeats_shrink_to_fit_the_budget_but_not_below_the_minimum() -> None:
+def test_repeats_shrink_to_fit_the_budget_and_a_run_over_it_is_not_repeated() -> None:
     sizes = bench.Sizes(repeats=5, min_repeats=2, budget=0.05)
     workload = workload_of(
         ("slow", "framing", sleeper(0.04, 2)),
         ("fast", "peer", sleeper(0.0, 2)),
+        ("quadratic", "peer", sleeper(0.06, 2)),
     )
     rows = {row.implementation: row for row in bench.measure(workload, sizes)}
     assert rows["slow"].runs == 2
     assert rows["fast"].runs == 5
+    assert rows["quadratic"].runs == 1  # one run alone is over the budget
 
 
 def test_run_cli_prints_the_table_and_writes_json(
@@ -198,7 +200,7 @@ def test_run_cli_prints_the_table_and_writes_json(
 
 def test_only_matches_titles_too() -> None:
     selected = [w.key for w in bench.workloads(SMOKE) if w.selected("netstring")]
-    assert selected == ["trickle-netstring", "encode-1mib-netstring"]
+    assert selected == ["trickle-netstring", "encode-frame-netstring"]
 
 
 def test_run_cli_refuses_a_pattern_that_matches_nothing() -> None:
