@@ -1,76 +1,245 @@
-"""The ``framing`` command line.
+"""The ``framing`` command line (also ``python -m framing``).
 
-``framing demo`` frames a few messages in every style, cuts the wire bytes
-into fragments as a network would, and shows each decoder putting the
-messages back together.
+::
+
+    framing demo                                 every style over loopback, in pieces
+    framing encode SPEC [--whole]                stdin lines (or all of it) -> frames
+    framing decode SPEC [--raw | --show]         frames on stdin -> messages
+    framing serve SPEC [--host H] --port P [--echo]      print (and echo) what clients send
+    framing send SPEC HOST PORT [MESSAGE ...]    send messages (or stdin lines), print replies
+
+SPEC names a framing style, as ``framing.codec_from_spec`` reads it:
+``length:!I``, ``length:varint,max=1M``, ``lines``, ``lines:crlf``,
+``delimited:\\r\\n\\r\\n``, ``fixed:16``, ``netstring``, ``cobs``, ``slip``,
+``until-close``.
+
+Exit status: 0 ok, 2 usage (a bad SPEC, a bad option), 1 a framing or
+connection error, reported in one line on stderr.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.util
+import os
 import sys
 from collections.abc import Sequence
 
-from . import (
-    COBS,
-    SLIP,
-    Codec,
-    Delimited,
-    FixedLength,
-    LengthPrefixed,
-    Lines,
-    Netstring,
-    UntilClose,
-)
+from ._base import Codec
+from ._cli_io import Progress, input_size
+from ._cli_stream import CommandError, MessageWriter
+from ._spec import STYLES, codec_from_spec
+from .errors import FramingError
 
 __all__ = ["main"]
 
-DEMO_CODECS: tuple[tuple[str, Codec, tuple[bytes, ...]], ...] = (
-    ("fixed length", FixedLength(5), (b"hello", b"world")),
-    ("delimited", Delimited(b"\r\n"), (b"hello", b"", b"world")),
-    ("lines", Lines(), (b"EHLO example.org", b"QUIT")),
-    ("length-prefixed", LengthPrefixed("!I"), (b"hello", b"", b"\x00binary\xff")),
-    ("varint-prefixed", LengthPrefixed("varint"), (b"protobuf", b"x" * 130)),
-    ("until close", UntilClose(), (b"GET / HTTP/1.0\r\n\r\n",)),
-    ("netstring", Netstring(), (b"hello world!", b"")),
-    ("COBS", COBS(), (b"\x11\x22\x00\x33", b"")),
-    ("SLIP", SLIP(), (b"\x01\xc0\xdb", b"end")),
-)
+_SPEC_HELP = f"""\
+SPEC is STYLE[:ARGUMENT][,OPTION...], one of:
+  {chr(10).join('  ' + s for s in STYLES.values()).strip()}
+Options: max=SIZE (512, 16K, 1M, 2G) sets the largest payload. Delimiters take
+backslash escapes (\\r \\n \\t \\0 \\\\ \\, \\xHH). Examples: length:!I,
+length:varint,max=1M, lines:crlf, delimited:\\r\\n\\r\\n, fixed:16."""
 
 
-def demo() -> int:
-    """Round-trip a few messages per style through fragmented chunks; print what happens."""
-    failures = 0
-    for name, codec, messages in DEMO_CODECS:
-        wire = b"".join(codec.encode(message) for message in messages)
-        decoder = codec.decoder()
-        received: list[bytes] = []
-        # Fragments of 1, 2, 3, ... bytes, as a slow network might deliver them.
-        start, size = 0, 1
-        while start < len(wire):
-            decoder.feed(wire[start : start + size])
-            received.extend(decoder)
-            start += size
-            size += 1
-        decoder.feed_eof()
-        received.extend(decoder)
-        ok = received == list(messages)
-        failures += not ok
-        print(f"{name:16} {codec!r}")
-        print(f"  wire   {wire[:48].hex(' ')}{' ...' if len(wire) > 48 else ''}")
-        print(f"  {'round-tripped' if ok else 'FAILED'}: {received!r}"[:120])
-    return 1 if failures else 0
+def _spec(text: str) -> Codec:
+    """argparse type: a codec spec, or a usage error that says what is wrong."""
+    try:
+        return codec_from_spec(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _port(text: str) -> int:
+    """argparse type: a TCP port number."""
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
+    return int(text)
+
+
+def _has_bench() -> bool:
+    return importlib.util.find_spec("framing.bench") is not None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="framing",
+        description="Message framing codecs: see what crosses the wire, frame and unframe "
+        "streams, talk to framed services.",
+        epilog=_SPEC_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            help=help,
+            description=description,
+            epilog=_SPEC_HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    commands.add_parser(
+        "demo",
+        help="every framing style over loopback TCP, sent in pieces",
+        description="For every framing style: send a few messages over loopback TCP in "
+        "deliberately small pieces, show the wire bytes, each partial read and the decoded "
+        "messages, and say whether they round-tripped (exit 0 only if all did).",
+    )
+
+    encode = command(
+        "encode",
+        "frame stdin: one message per line, or all of it",
+        "Frame stdin to stdout: one message per input line (without its \\n or \\r\\n), or "
+        "all of stdin as one message with --whole.",
+    )
+    encode.add_argument("spec", metavar="SPEC", type=_spec)
+    encode.add_argument("--whole", action="store_true", help="all of stdin is one message")
+
+    decode = command(
+        "decode",
+        "unframe stdin: each message, then a newline",
+        "Decode the frames on stdin: write each message followed by a newline, the bare "
+        "payloads back to back (--raw), or each frame's position, length and a hex/ASCII dump "
+        "(--show). Stops with status 1 at the first bad frame, after the messages before it.",
+    )
+    decode.add_argument("spec", metavar="SPEC", type=_spec)
+    _output_modes(decode)
+
+    serve = command(
+        "serve",
+        "listen, print every message clients send (--echo: send it back)",
+        "Listen on HOST:PORT and print every message each client sends, one client at a "
+        "time; with --echo send each message back. Port 0 picks a free port (printed on "
+        "stderr).",
+    )
+    serve.add_argument("spec", metavar="SPEC", type=_spec)
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, required=True, help="port to listen on")
+    serve.add_argument("--echo", action="store_true", help="send every message back")
+    serve.add_argument("--once", action="store_true", help="exit after the first client")
+    _output_modes(serve)
+
+    send = command(
+        "send",
+        "send messages to a framed service, print its replies",
+        "Connect to HOST PORT, send each MESSAGE (or each line of stdin when none is "
+        "given), then shut down the sending side and print every reply until the server "
+        "closes.",
+    )
+    send.add_argument("spec", metavar="SPEC", type=_spec)
+    send.add_argument("host", metavar="HOST")
+    send.add_argument("port", metavar="PORT", type=_port)
+    send.add_argument("messages", metavar="MESSAGE", nargs="*", help="messages to send")
+    send.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (10)")
+    _output_modes(send)
+
+    if _has_bench():
+        bench = commands.add_parser(
+            "bench",
+            help="benchmark the codecs (framing.bench)",
+            description="Run the framing rows of the benchmark; arguments go to framing.bench.",
+            add_help=False,
+        )
+        bench.add_argument("args", nargs="*", help="see framing bench --help")
+    return parser
+
+
+def _output_modes(parser: argparse.ArgumentParser) -> None:
+    modes = parser.add_mutually_exclusive_group()
+    modes.add_argument(
+        "--raw", dest="mode", action="store_const", const="raw", help="payloads back to back"
+    )
+    modes.add_argument(
+        "--show",
+        dest="mode",
+        action="store_const",
+        const="show",
+        help="each frame's length and a hex/ASCII dump",
+    )
+    parser.set_defaults(mode="lines")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from . import _cli_stream
+
+    if args.command == "demo":
+        from ._cli_demo import demo
+
+        return demo(sys.stdout)
+    if args.command == "bench":
+        from . import bench  # type: ignore[attr-defined, unused-ignore]
+
+        return int(bench.run_cli(list(args.args)))
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    if args.command == "encode":
+        progress = Progress(sys.stderr, input_size(stdin))
+        try:
+            _cli_stream.encode(args.spec, stdin, stdout, progress, whole=args.whole)
+        finally:
+            progress.finish()
+            stdout.flush()
+        return 0
+    writer = MessageWriter(stdout, args.mode)
+    if args.command == "decode":
+        progress = Progress(sys.stderr, input_size(stdin))
+        try:
+            _cli_stream.decode(args.spec, stdin, writer, progress, flush=not stdout.seekable())
+        finally:
+            progress.finish()
+            stdout.flush()
+        return 0
+    from . import _cli_net
+
+    if args.command == "serve":
+        return _cli_net.serve(
+            args.spec, args.host, args.port, writer, echo=args.echo, once=args.once
+        )
+    return _cli_net.send(args.spec, args.host, args.port, args.messages, writer, args.timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status."""
-    parser = argparse.ArgumentParser(prog="framing", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("demo", help="round-trip messages in every framing style")
-    args = parser.parse_args(argv)
-    if args.command == "demo":
-        return demo()
-    return 2  # pragma: no cover - argparse rejects unknown commands
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); the exit status."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    if argv[:1] == ["bench"] and _has_bench():
+        # Everything after "bench" belongs to framing.bench's own parser.
+        args = argparse.Namespace(command="bench", args=argv[1:])
+        return _run_reporting_errors(args)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit:  # --help (0) or a usage error (2, message already printed)
+        return int(exit.code or 0)
+    return _run_reporting_errors(args)
+
+
+def _run_reporting_errors(args: argparse.Namespace) -> int:
+    """Run a parsed command; a failure is one line on stderr and status 1."""
+    try:
+        return _run(args)
+    except (CommandError, FramingError, OSError) as error:
+        if isinstance(error, BrokenPipeError):  # the reader went away (| head): stop quietly
+            _silence_stdout()
+            return 1
+        print(f"framing {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print(file=sys.stderr)
+        return 130
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join((str(error) or type(error).__name__).split())
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
+        pass
 
 
 if __name__ == "__main__":  # pragma: no cover
