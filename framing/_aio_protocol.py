@@ -1,0 +1,239 @@
+"""The asyncio protocol under ``framing.aio``: transport bytes straight into a decoder.
+
+Reading. ``data_received`` feeds the connection's decoder and nothing else;
+``next_message()`` (what ``FramedStream.recv()`` calls) takes one message out
+of it. A message therefore leaves the decoder only in the synchronous step
+that returns it to the caller, which gives three properties at once:
+
+- a ``recv()`` cancelled while it waits loses nothing (nothing was taken);
+- a framing error is raised at its exact place in the stream, after every
+  message before it, exactly as the decoder raises it;
+- ``switch(codec)`` hands every byte not yet returned as a message to the new
+  codec's decoder (nothing was decoded ahead with the old codec).
+
+Flow control, reading: the decoder's ``buffered`` bytes are the unread
+messages (plus one partial frame). When they exceed ``limit`` while no
+``recv()`` is waiting, reading pauses (``transport.pause_reading()``); it
+resumes when the consumer asks for a message the buffered bytes do not
+complete (then what is buffered is one partial frame, which the codec's
+``max_length`` bounds). A flooding peer thus fills its own socket buffers,
+not our memory. To keep the check cheap, ``buffered`` is only measured when
+the bytes fed since the last measurement could have crossed ``limit``, and a
+measurement above ``limit // 2`` pauses (so measurements are at least
+``limit // 2`` fed bytes apart).
+
+Messages come from ``iter(decoder)``, which decodes every complete frame of
+the buffer as one batch; the iterator is renewed when it runs dry or new
+bytes arrive.
+
+Flow control, writing: the transport calls ``pause_writing()`` /
+``resume_writing()`` when its buffer crosses its high / low water marks (as
+asyncio's ``FlowControlMixin``); ``drain()`` waits for the resume.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterator
+
+from ._base import Codec, Decoder
+from .errors import ConnectionClosed, FramingError
+
+__all__ = ["DEFAULT_LIMIT", "FramedProtocol", "check_limit"]
+
+# Received bytes held before reading pauses: asyncio's StreamReader pauses at
+# twice its 64 KiB limit; one read of a selector transport is up to 256 KiB.
+DEFAULT_LIMIT = 256 * 1024
+
+
+def check_limit(limit: int) -> None:
+    """Refuse a ``limit`` that is not a positive integer."""
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit <= 0:
+        raise ValueError(f"limit must be a positive number of bytes, not {limit!r}")
+
+
+class FramedProtocol(asyncio.Protocol):
+    """Feeds a decoder from the transport and keeps both directions' flow control."""
+
+    def __init__(
+        self,
+        codec: Codec,
+        *,
+        limit: int = DEFAULT_LIMIT,
+        write_limit: int | None = None,
+        on_connect: Callable[[FramedProtocol], None] | None = None,
+    ) -> None:
+        check_limit(limit)
+        self.decoder: Decoder = codec.decoder()  # replaced by switch()
+        self.transport: asyncio.Transport | None = None
+        self._limit = limit  # pause reading above this many buffered bytes
+        self._write_limit = write_limit  # the transport's write high-water mark, if set
+        self._on_connect = on_connect  # called once connection_made() has run
+        self._loop = asyncio.get_running_loop()
+        self._reading_paused = False
+        self._estimate = 0  # at least decoder.buffered: last measured plus fed since
+        self._messages: Iterator[bytes] | None = None  # iter(decoder), renewed when dry
+        self._waiter: asyncio.Future[None] | None = None  # the recv() waiting for bytes
+        self._writing_paused = False
+        self._drain_waiters: list[asyncio.Future[None]] = []
+        self._lost = False  # connection_lost() was called
+        self._exception: BaseException | None = None  # why the connection was lost
+        self.closed: asyncio.Future[None] = self._loop.create_future()
+
+    # -- asyncio.Protocol ----------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        """Keep the transport; apply the write limit; hand over to the owner."""
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+        if self._write_limit is not None:
+            transport.set_write_buffer_limits(high=self._write_limit)
+        if self._on_connect is not None:
+            self._on_connect(self)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed the decoder; wake a waiting ``recv()``, or pause when too much is unread."""
+        decoder = self.decoder
+        decoder.feed(data)
+        self._messages = None  # renew the iterator: batch the new bytes
+        estimate = self._estimate = self._estimate + len(data)
+        if self._waiter is not None:
+            self._wake()
+        elif estimate > self._limit and not self._reading_paused:
+            buffered = self._estimate = decoder.buffered
+            if buffered > self._limit // 2:
+                self._pause_reading()
+
+    def eof_received(self) -> bool:
+        """The peer shut down its write side; keep ours open (half-close) unless over TLS."""
+        self.decoder.feed_eof()
+        self._wake()
+        assert self.transport is not None
+        return self.transport.get_extra_info("sslcontext") is None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        """Finish the stream for ``recv()`` and fail waiting ``drain()`` calls."""
+        self._lost = True
+        if exc is not None:
+            self._exception = exc
+        elif not self.decoder.eof:
+            self.decoder.feed_eof()
+        self._wake()
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        if not self.closed.done():
+            self.closed.set_result(None)
+
+    def pause_writing(self) -> None:
+        """The transport's buffer is above its high-water mark."""
+        self._writing_paused = True
+
+    def resume_writing(self) -> None:
+        """The transport's buffer is back under its low-water mark."""
+        self._writing_paused = False
+        for waiter in self._drain_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
+    # -- reading ---------------------------------------------------------------
+
+    @property
+    def reading_paused(self) -> bool:
+        """Whether reading is paused because too many received bytes are unread."""
+        return self._reading_paused
+
+    def next_message(self) -> bytes | None:
+        """The next message, or ``None`` when more bytes are needed; raises at EOF or error."""
+        messages = self._messages
+        if messages is None:
+            messages = self._messages = iter(self.decoder)
+        try:
+            message = next(messages, None)
+        except FramingError:
+            self._messages = None
+            raise
+        if message is not None:
+            return message
+        self._messages = None
+        decoder = self.decoder
+        if decoder.eof:
+            raise ConnectionClosed("the peer closed the connection")
+        if self._exception is not None:
+            raise self._exception.with_traceback(None)
+        self._estimate = decoder.buffered  # one partial frame at most
+        if self._reading_paused:  # the consumer caught up: read on
+            self._resume_reading()
+        return None
+
+    async def wait_for_data(self) -> None:
+        """Wait until bytes, EOF or a lost connection arrive."""
+        if self._waiter is not None:
+            raise RuntimeError("recv() called while another task is already waiting in recv()")
+        waiter = self._waiter = self._loop.create_future()
+        try:
+            await waiter
+        finally:
+            if self._waiter is waiter:
+                self._waiter = None
+
+    def switch(self, codec: Codec) -> None:
+        """Decode with ``codec`` from the next message on; no buffered byte is lost."""
+        old = self.decoder
+        new = codec.decoder()
+        new.feed(old.detach())
+        if old.eof:
+            new.feed_eof()
+        self.decoder = new
+        self._messages = None
+        self._estimate = new.buffered
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _pause_reading(self) -> None:
+        assert self.transport is not None
+        if not self.transport.is_closing():
+            self._reading_paused = True
+            self.transport.pause_reading()
+
+    def _resume_reading(self) -> None:
+        assert self.transport is not None
+        self._reading_paused = False
+        if not self.transport.is_closing():
+            self.transport.resume_reading()
+
+    # -- writing ---------------------------------------------------------------
+
+    def check_writable(self) -> None:
+        """Raise ``ConnectionResetError`` if the connection is closed or lost."""
+        assert self.transport is not None
+        if self._lost or self.transport.is_closing():
+            raise ConnectionResetError("the connection is closed") from self._exception
+
+    @property
+    def must_drain(self) -> bool:
+        """Whether ``drain()`` has to be awaited (paused for writing, or connection lost)."""
+        return self._writing_paused or self._lost
+
+    async def drain(self) -> None:
+        """Wait while the transport's write buffer is above its high-water mark."""
+        if self._writing_paused and not self._lost:
+            waiter: asyncio.Future[None] = self._loop.create_future()
+            self._drain_waiters.append(waiter)
+            try:
+                await waiter
+            finally:
+                self._drain_waiters.remove(waiter)
+        if self._lost:
+            raise ConnectionResetError("the connection was lost") from self._exception
+
+    def __repr__(self) -> str:
+        state = " paused" if self._reading_paused else ""
+        return f"<FramedProtocol {self.decoder!r}{state}>"
+
