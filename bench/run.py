@@ -31,9 +31,12 @@ from __future__ import annotations
 
 import asyncio
 import math
+import os
 import platform
 import struct
+import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -588,6 +591,22 @@ def add_peers(workload: Workload) -> None:
         workload.add(name, role, fn, note)
 
 
+def _commit() -> str:
+    """The checkout's commit, "-dirty" when its files differ from it ("unknown" without git)."""
+    try:
+        result = subprocess.run(
+            ["git", "describe", "--always", "--dirty"],
+            cwd=Path(__file__).resolve().parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return result.stdout.strip() or "unknown"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 1 if a framing row failed, else 0 (missed targets are reported)."""
     p = bench.parser("bench/run.py", "framing against its peers and the stdlib ceilings.")
@@ -598,18 +617,26 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"no workload matches {args.only!r}")
     for workload in selected:
         add_peers(workload)
+    commit = _commit()
     print(
-        f"# Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"{platform.platform()}; median of up to {sizes.repeats} runs; "
-        "ratios are speed ratios in this run (above 1: faster)",
+        f"# framing {commit}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), {platform.platform()}, {os.cpu_count()} CPUs; "
+        f"median of up to {sizes.repeats} runs; ratios are speed ratios in this run "
+        "(above 1: faster)",
         flush=True,
     )
+    started = time.perf_counter()
     rows = bench.run(
-        selected, sizes, args.json, progress=lambda line: print(line, file=sys.stderr, flush=True)
+        selected,
+        sizes,
+        args.json,
+        progress=lambda line: print(line, file=sys.stderr, flush=True),
+        commit=commit,
     )
+    print(f"\n{time.perf_counter() - started:.0f} s", end="; ")
     judged = [row for row in rows if row.met is not None]
     missed = [row for row in judged if not row.met]
-    print(f"\ntargets: {len(judged) - len(missed)} of {len(judged)} rows meet theirs")
+    print(f"targets: {len(judged) - len(missed)} of {len(judged)} rows meet theirs")
     for row in missed:
         print(f"  missed: {row.workload} / {row.implementation}: {'; '.join(row.targets)}")
     broken = [row for row in rows if row.note.startswith(("failed", "wrong"))]

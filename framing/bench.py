@@ -30,6 +30,7 @@ import fnmatch
 import gc
 import importlib
 import json
+import os
 import platform
 import random
 import socket
@@ -800,13 +801,15 @@ def format_table(rows: Sequence[Row]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
-def report(rows: Sequence[Row], sizes: Sizes) -> dict[str, Any]:
-    """The JSON-ready record of a run: where, when, with what sizes, and every row."""
+def report(rows: Sequence[Row], sizes: Sizes, **extra: Any) -> dict[str, Any]:
+    """The JSON-ready record of a run: where, when, with what sizes, ``extra``, and every row."""
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "python": sys.version.split()[0],
         "implementation": platform.python_implementation(),
         "platform": platform.platform(),
+        "cpus": os.cpu_count(),
+        **extra,
         "sizes": asdict(sizes),
         "rows": [asdict(row) for row in rows],
     }
@@ -846,8 +849,9 @@ def run(
     sizes: Sizes,
     json_path: str | None,
     progress: Callable[[str], object] = print,
+    **extra: Any,
 ) -> list[Row]:
-    """Measure ``selected``, print the table, write the JSON; the rows."""
+    """Measure ``selected``, print the table, write the JSON (with ``extra``); the rows."""
     rows: list[Row] = []
     for workload in selected:
         progress(f"# {workload.key} ...")
@@ -855,7 +859,7 @@ def run(
     print(format_table(rows))
     if json_path:
         with open(json_path, "w", encoding="utf-8") as file:
-            json.dump(report(rows, sizes), file, indent=1)
+            json.dump(report(rows, sizes, **extra), file, indent=1)
             file.write("\n")
     return rows
 
@@ -871,6 +875,8 @@ def run_cli(argv: list[str]) -> int:
     selected = [w for w in workloads(sizes) if w.selected(args.only)]
     if not selected:
         p.error(f"no workload matches {args.only!r}")
+    for workload in selected:  # ratios to peers and ceilings need bench/run.py
+        workload.targets = [t for t in workload.targets if t.kind == "linearity"]
     print(
         f"framing bench: Python {platform.python_version()}, "
         f"median of up to {sizes.repeats} runs; see bench/run.py for the peers and ceilings",
