@@ -27,7 +27,7 @@ from collections.abc import Sequence
 
 from ._base import Codec
 from ._cli_io import Progress, input_size
-from ._cli_stream import CommandError, MessageWriter
+from ._cli_stream import CommandError, MessageWriter, decode, encode
 from ._spec import STYLES, codec_from_spec
 from .errors import FramingError
 
@@ -162,21 +162,19 @@ def _output_modes(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from . import _cli_stream
-
     if args.command == "demo":
         from ._cli_demo import demo
 
         return demo(sys.stdout)
     if args.command == "bench":
-        from . import bench  # type: ignore[attr-defined, unused-ignore]
+        from .bench import run_cli  # imported only when asked for: it is large
 
-        return int(bench.run_cli(list(args.args)))
+        return run_cli(list(args.args))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     if args.command == "encode":
         progress = Progress(sys.stderr, input_size(stdin))
         try:
-            _cli_stream.encode(args.spec, stdin, stdout, progress, whole=args.whole)
+            encode(args.spec, stdin, stdout, progress, whole=args.whole)
         finally:
             progress.finish()
             stdout.flush()
@@ -185,18 +183,16 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "decode":
         progress = Progress(sys.stderr, input_size(stdin))
         try:
-            _cli_stream.decode(args.spec, stdin, writer, progress, flush=not stdout.seekable())
+            decode(args.spec, stdin, writer, progress, flush=not stdout.seekable())
         finally:
             progress.finish()
             stdout.flush()
         return 0
-    from . import _cli_net
+    from ._cli_net import send, serve  # sockets are imported only for these two
 
     if args.command == "serve":
-        return _cli_net.serve(
-            args.spec, args.host, args.port, writer, echo=args.echo, once=args.once
-        )
-    return _cli_net.send(args.spec, args.host, args.port, args.messages, writer, args.timeout)
+        return serve(args.spec, args.host, args.port, writer, echo=args.echo, once=args.once)
+    return send(args.spec, args.host, args.port, args.messages, writer, args.timeout)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
