@@ -122,8 +122,7 @@ class FramedProtocol(asyncio.Protocol):
         for waiter in self._drain_waiters:
             if not waiter.done():
                 waiter.set_result(None)
-        if not self.closed.done():
-            self.closed.set_result(None)
+        self.closed.set_result(None)
 
     def pause_writing(self) -> None:
         """The transport's buffer is above its high-water mark."""
@@ -196,25 +195,28 @@ class FramedProtocol(asyncio.Protocol):
             if not waiter.done():
                 waiter.set_result(None)
 
+    # Both are no-ops on a closing transport.
     def _pause_reading(self) -> None:
         assert self.transport is not None
-        if not self.transport.is_closing():
-            self._reading_paused = True
-            self.transport.pause_reading()
+        self._reading_paused = True
+        self.transport.pause_reading()
 
     def _resume_reading(self) -> None:
         assert self.transport is not None
         self._reading_paused = False
-        if not self.transport.is_closing():
-            self.transport.resume_reading()
+        self.transport.resume_reading()
 
     # -- writing ---------------------------------------------------------------
 
-    def check_writable(self) -> None:
-        """Raise ``ConnectionResetError`` if the connection is closed or lost."""
-        assert self.transport is not None
-        if self._lost or self.transport.is_closing():
-            raise ConnectionResetError("the connection is closed") from self._exception
+    @property
+    def lost(self) -> bool:
+        """Whether the connection is gone (``connection_lost()`` was called)."""
+        return self._lost
+
+    @property
+    def lost_because(self) -> BaseException | None:
+        """The error the connection was lost with, if any."""
+        return self._exception
 
     @property
     def must_drain(self) -> bool:

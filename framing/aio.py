@@ -186,15 +186,12 @@ class FramedStream:
                 self._transport.write_eof()
 
     def _check_writable(self) -> None:
-        if self._write_closed or self._protocol.must_drain or self._transport.is_closing():
-            self._raise_not_writable()
-
-    def _raise_not_writable(self) -> None:
         if self._write_closed:
             raise BrokenPipeError(
                 errno.EPIPE, "send() after the write side was shut down (shutdown_write/UntilClose)"
             )
-        self._protocol.check_writable()
+        if self._protocol.lost or self._transport.is_closing():
+            raise ConnectionResetError("the connection is closed") from self._protocol.lost_because
 
     # -- the connection --------------------------------------------------------
 
@@ -392,10 +389,10 @@ async def wrap_streams(
     The bytes the reader holds are the first ones decoded; do not use the pair
     afterwards.
     """
-    await writer.drain()  # so the writer's protocol is not paused for writing
     exception = reader.exception()
     if exception is not None:
         raise exception
+    await writer.drain()  # so the writer's protocol is not paused for writing
     # The reader's private EOF flag: no public call tells EOF apart from "no
     # bytes yet" without waiting (CPython has had ``_eof`` since 3.4).
     eof = bool(getattr(reader, "_eof", False))

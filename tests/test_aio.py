@@ -304,6 +304,7 @@ def test_encode_error_in_send_many_sends_nothing() -> None:
             await stream.send_many([b"ok", b"too long"])
         with pytest.raises(EncodeError):
             await stream.send(b"x")
+        await stream.send_many([])  # nothing at all
         await stream.send(b"go")
         stream.shutdown_write()
         stream.shutdown_write()  # idempotent
@@ -385,6 +386,7 @@ def test_close_wait_closed_and_use_after_close() -> None:
         stream, reader, writer, server = await framed_and_raw(Lines())
         await stream.send(b"last words")
         assert not stream.is_closing()
+        protocol = stream.transport.get_protocol()
         stream.close()
         assert stream.is_closing()
         await stream.wait_closed()
@@ -393,6 +395,9 @@ def test_close_wait_closed_and_use_after_close() -> None:
             await stream.send(b"after close")
         with pytest.raises(ConnectionClosed):  # a locally closed stream has ended
             await stream.recv()
+        with pytest.raises(ConnectionResetError):  # the protocol's own wait, too
+            await protocol.drain()  # type: ignore[attr-defined]
+        stream.shutdown_write()  # harmless once closed
         await close_all(stream, writer, server)
 
     run(main())
@@ -422,6 +427,7 @@ def test_stream_reports_its_connection() -> None:
         assert stream.get_extra_info("no such thing", "dflt") == "dflt"
         assert stream.transport.get_write_buffer_limits()[1] == 4096
         assert "Lines" in repr(stream)
+        assert "Lines" in repr(stream.transport.get_protocol())
         assert stream.buffered == 0
         assert not stream.reading_paused
         await close_all(stream, writer, server)
@@ -518,7 +524,9 @@ def test_wrap_streams_resumes_a_reader_paused_by_its_limit() -> None:
         host, port = server.sockets[0].getsockname()
         reader, writer = await asyncio.open_connection(host, port, limit=1000)
         await asyncio.sleep(0.05)  # the reader pauses its transport at 2 * limit
-        stream = await framing.aio.wrap_streams(reader, writer, frames)
+        assert not writer.transport.is_reading()
+        stream = await framing.aio.wrap_streams(reader, writer, frames, limit=1 << 20)
+        assert stream.transport.is_reading()  # we are under our limit: read on
         assert [len(m) async for m in stream] == [1000] * count
         stream.close()
         server.close()
@@ -553,6 +561,21 @@ def test_wrap_transport_takes_over_from_another_protocol() -> None:
             assert await stream.recv() == b"second"
             stream.close()
             await stream.wait_closed()
+
+    run(main())
+
+
+def test_wrap_transport_of_a_fresh_connection() -> None:
+    codec = Netstring()
+
+    async def main() -> None:
+        async with serving(echo, codec) as port:
+            loop = asyncio.get_running_loop()
+            transport, _ = await loop.create_connection(asyncio.Protocol, LOCALHOST, port)
+            transport.pause_reading()  # as the previous protocol may have left it
+            async with framing.aio.wrap_transport(transport, codec) as stream:
+                await stream.send(b"framed from now on")
+                assert await stream.recv() == b"framed from now on"
 
     run(main())
 

@@ -21,7 +21,7 @@ import pytest
 
 import framing
 import framing.aio
-from framing import COBS, SLIP, ConnectionClosed, LengthPrefixed, Lines, Netstring
+from framing import COBS, SLIP, ConnectionClosed, FixedLength, LengthPrefixed, Lines, Netstring
 from framing.aio import FramedStream
 from test_aio import LOCALHOST, framed_and_raw, run, serving
 
@@ -153,6 +153,28 @@ def test_a_flood_from_the_peer_pauses_reading_and_memory_stays_bounded() -> None
         await server.wait_closed()
 
     run(main(), timeout=30)
+
+
+def test_reading_goes_on_when_the_bytes_past_the_limit_were_already_read() -> None:
+    codec = FixedLength(100)
+
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(codec, limit=1000)
+        receiving = asyncio.ensure_future(stream.recv())
+        await asyncio.sleep(0)
+        writer.write(b"a" * 2000)  # 20 messages arrive while recv() waits: no pause
+        assert await receiving == b"a" * 100
+        for _ in range(19):  # read them all, but do not ask for the 21st
+            assert await stream.recv() == b"a" * 100
+        writer.write(b"b" * 10)  # past the limit only by the count of bytes fed
+        await asyncio.sleep(0.05)
+        assert stream.buffered == 10
+        assert not stream.reading_paused
+        writer.write(b"b" * 90)
+        assert await stream.recv() == b"b" * 100
+        await close_all_quietly(stream, writer, server)
+
+    run(main())
 
 
 def test_a_frame_larger_than_the_limit_still_arrives() -> None:
