@@ -37,7 +37,7 @@ import struct
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +52,14 @@ PeerFn = Callable[[Any], "list[bytes] | int"]
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 30  # a limit no workload reaches
 _INSTALL = "pip install -e '.[bench]'"
-_LOOP = asyncio.new_event_loop()  # one loop for every decoding run, so none pays for a new one
+_LOOPS: list[asyncio.AbstractEventLoop] = []
+
+
+def _run_in_loop(coroutine: Coroutine[Any, Any, list[bytes]]) -> list[bytes]:
+    """Run ``coroutine`` on one reused event loop, so no decoding run pays for a new one."""
+    if not _LOOPS:
+        _LOOPS.append(asyncio.new_event_loop())
+    return _LOOPS[0].run_until_complete(coroutine)
 
 
 # --------------------------------------------------------------------------
@@ -143,7 +150,7 @@ def asyncio_readexactly(stream: Stream) -> list[bytes]:
             out.append(await readexactly(length))
         return out
 
-    return _LOOP.run_until_complete(main())
+    return _run_in_loop(main())
 
 
 def asyncio_readuntil(delimiter: bytes) -> PeerFn:
@@ -161,7 +168,7 @@ def asyncio_readuntil(delimiter: bytes) -> PeerFn:
                 out.append((await readuntil(delimiter))[:cut])
             return out
 
-        return _LOOP.run_until_complete(main())
+        return _run_in_loop(main())
 
     return run
 
@@ -192,7 +199,7 @@ def anyio_receive_exactly(stream: Stream) -> list[bytes]:
             (length,) = unpack(header)
             out.append(await receive_exactly(length))
 
-    return _LOOP.run_until_complete(main())
+    return _run_in_loop(main())
 
 
 def anyio_receive_until(delimiter: bytes) -> PeerFn:
@@ -209,7 +216,7 @@ def anyio_receive_until(delimiter: bytes) -> PeerFn:
                 except anyio.IncompleteRead:
                     return out
 
-        return _LOOP.run_until_complete(main())
+        return _run_in_loop(main())
 
     return run
 
