@@ -1,0 +1,690 @@
+"""A conformance suite for codecs, ours or yours, built on hypothesis.
+
+``check_codec(codec)`` runs property-based checks that every codec must pass
+(as ``trio.testing.check_two_way_stream`` does for streams)::
+
+    from framing.testing import check_codec
+
+    def test_my_codec_conforms():
+        check_codec(MyCodec())
+
+The strategies it is built from are public too, for your own properties:
+
+- ``chunkings(data)``: every way of cutting ``data`` into ``recv()`` chunks,
+  biased to the nasty ones (one byte at a time, empty chunks, cuts just
+  inside headers and delimiters);
+- ``messages_for(codec)``: messages the codec can frame;
+- ``streams_for(codec)``: wire streams, valid or mutated.
+
+hypothesis is imported lazily: ``import framing.testing`` works without it,
+and only calling these functions needs it (``pip install "framing[test]"``).
+The checks use the loaded hypothesis settings profile, so ``CI=1`` profiles
+apply; ``max_examples=`` overrides it per call.
+
+What ``check_codec`` checks (each an ``AssertionError`` with a falsifying
+example when broken):
+
+1. round trip: messages encoded back to back decode to exactly those
+   messages, whatever the chunking, leaving nothing buffered;
+2. same result whatever the chunking: any stream (valid, mutated, random)
+   gives the same messages and the same error types (and the same
+   ``IncompleteFrame.partial``) fed whole, one byte at a time or cut anyhow;
+3. only ``FramingError``: ``feed`` never raises, decoding raises nothing but
+   ``FramingError`` subclasses, and a decoder either makes progress after an
+   error or stays failed (raising the same error type again, buffering
+   nothing more);
+4. nothing lost: the messages in front of a bad frame are all delivered; a
+   stream cut inside a frame ends with ``IncompleteFrame`` whose ``partial``
+   is exactly what ``detach()`` would have returned (the unfinished frame's
+   wire bytes), and ``buffered == len(detach())``;
+5. bounded memory: ``buffered`` never exceeds ``max_buffered`` plus the
+   largest chunk fed (see ``max_buffered_for``);
+6. ``detach`` hand-off: a valid stream split anywhere, the first decoder
+   detached and the rest fed to a fresh decoder, gives the same messages.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ._base import Codec
+from .cobs import COBS
+from .delimited import Delimited
+from .errors import FramingError, IncompleteFrame
+from .fixed import FixedLength
+from .length_prefixed import LengthPrefixed
+from .lines import Lines
+from .netstring import Netstring
+from .slip import SLIP
+from .until_close import UntilClose
+
+if TYPE_CHECKING:
+    from hypothesis.strategies import DrawFn, SearchStrategy
+
+__all__ = [
+    "CodecLike",
+    "DecoderLike",
+    "check_codec",
+    "chunkings",
+    "max_buffered_for",
+    "messages_for",
+    "streams_for",
+]
+
+
+class DecoderLike(Protocol):
+    """What the checks need from a decoder (``framing.Decoder`` has it all)."""
+
+    def feed(self, data: bytes) -> None:
+        """Buffer one chunk."""
+
+    def feed_eof(self) -> None:
+        """The stream ended."""
+
+    def next_frame(self) -> bytes | None:
+        """A message, None for "need more", or a FramingError."""
+
+    @property
+    def buffered(self) -> int:
+        """Wire bytes held that are not yet part of a message."""
+
+    def detach(self) -> bytes:
+        """Hand over the buffered bytes and empty the decoder."""
+
+
+class CodecLike(Protocol):
+    """What the checks need from a codec (``framing.Codec`` has it all)."""
+
+    def encode(self, message: bytes) -> bytes:
+        """The wire form of one message; ``EncodeError`` if it cannot be framed."""
+
+    def decoder(self) -> DecoderLike:
+        """A fresh decoder."""
+
+
+# Bytes that mean something to one style or another: delimiters, escapes, COBS
+# codes, netstring digits and punctuation, header extremes.
+_SPECIAL = b"\x00\x01\x02\x7f\x80\xff\xc0\xdb\xdc\xdd\r\n:,0159"
+# Small streams are enough to reach every branch, large ones are slow to shrink.
+_MESSAGE_SIZE = 300
+_MAX_MESSAGES = 6
+_STRETCH = 1024  # the longest run a mutation inserts (more than twice max_length, or this)
+
+
+# --------------------------------------------------------------------------
+# strategies
+# --------------------------------------------------------------------------
+
+
+def chunkings(data: bytes, hints: Sequence[int] = ()) -> SearchStrategy[list[bytes]]:
+    """Lists of chunks that join to ``data``: whole, one byte at a time, or cut anyhow.
+
+    Cuts cluster around the start (splitting the first header) and around
+    ``hints`` (frame boundaries: splitting delimiters and the next header);
+    repeated cuts give empty chunks.
+
+    >>> from hypothesis import find
+    >>> find(chunkings(b"abc"), lambda chunks: len(chunks) == 3 and b"" not in chunks)
+    [b'a', b'b', b'c']
+    """
+    from hypothesis import strategies as st
+
+    data = bytes(data)
+    size = len(data)
+    near = [0, size, *hints]
+
+    near_cut = st.sampled_from(near).flatmap(
+        lambda anchor: st.integers(max(0, anchor - 4), min(size, anchor + 4))
+    )
+    cut = st.one_of(st.integers(0, size), near_cut)
+
+    def split(points: list[int]) -> list[bytes]:
+        bounds = [0, *sorted(points), size]
+        return [data[a:b] for a, b in itertools.pairwise(bounds)]
+
+    whole = st.just([data])
+    bytewise = st.just([data[i : i + 1] for i in range(size)])
+    return st.one_of(whole, bytewise, st.lists(cut, max_size=16).map(split))
+
+
+def messages_for(
+    codec: CodecLike, strategy: SearchStrategy[bytes] | None = None
+) -> SearchStrategy[bytes]:
+    """Messages ``codec`` can frame: ``strategy`` when given, else derived from the codec.
+
+    For ``framing``'s own codecs the messages follow the style's rules: no
+    delimiter for ``Delimited``, exactly ``size`` bytes for ``FixedLength``,
+    non-empty for ``SLIP``, no ``b"\\n"`` and no trailing ``b"\\r"`` for
+    ``Lines``, at most ``max_length`` bytes (and at most 300, to keep
+    examples fast). For any other codec, byte strings that ``encode`` accepts
+    (a codec with rarer valid messages should pass ``strategy``). A
+    ``LengthPrefixed`` codec with a ``Struct`` header needs ``strategy``
+    (its messages carry header fields).
+    """
+    if strategy is not None:
+        return strategy
+    from hypothesis import strategies as st
+
+    if isinstance(codec, LengthPrefixed) and codec._layout.has_fields:
+        raise TypeError(
+            f"{codec!r} frames carry header fields: pass a strategy of framing.Frame messages"
+        )
+    max_length = getattr(codec, "max_length", _MESSAGE_SIZE)
+    limit = min(max_length, _MESSAGE_SIZE)
+    if isinstance(codec, FixedLength):
+        return st.binary(min_size=codec.size, max_size=codec.size)
+    alphabet = _SPECIAL
+    if isinstance(codec, Delimited):
+        alphabet += codec.delimiter
+    piece = st.one_of(st.sampled_from([bytes([b]) for b in alphabet]), st.binary(max_size=16))
+    short = st.lists(piece, max_size=8).map(lambda pieces: b"".join(pieces)[:limit])
+    # Now and then a long one: exactly max_length when that is small enough.
+    exact = limit == max_length
+    long = st.binary(min_size=limit if exact else 0, max_size=limit)
+    raw = st.one_of(short, short, short, long)
+    fix: Callable[[bytes], bytes] = _FIXERS.get(type(codec), _unchanged)(codec)
+    return raw.map(fix).filter(lambda m: _encodes(codec, m))
+
+
+def _unchanged(codec: Any) -> Callable[[bytes], bytes]:
+    return lambda message: message
+
+
+def _delimited_fixer(codec: Any) -> Callable[[bytes], bytes]:
+    delimiter: bytes = codec.delimiter
+
+    def fix(message: bytes) -> bytes:
+        while delimiter in message:
+            message = message.replace(delimiter, b"")
+        return message
+
+    return fix
+
+
+def _lines_fixer(codec: Any) -> Callable[[bytes], bytes]:
+    return lambda message: message.replace(b"\n", b"").rstrip(b"\r")
+
+
+def _slip_fixer(codec: Any) -> Callable[[bytes], bytes]:
+    return lambda message: message or b"\xc0"
+
+
+_FIXERS: dict[type, Callable[[Any], Callable[[bytes], bytes]]] = {
+    Delimited: _delimited_fixer,
+    Lines: _lines_fixer,
+    SLIP: _slip_fixer,
+}
+
+
+def _encodes(codec: CodecLike, message: bytes) -> bool:
+    try:
+        codec.encode(message)
+    except FramingError:
+        return False
+    return True
+
+
+def streams_for(
+    codec: CodecLike,
+    messages: SearchStrategy[bytes] | None = None,
+    *,
+    valid: bool = False,
+) -> SearchStrategy[bytes]:
+    """Wire streams for ``codec``: valid ones (``valid=True``) or valid, mutated and random.
+
+    A valid stream is the encodings of a few messages back to back (of one
+    message for a stream that holds only one, such as ``UntilClose``).
+    Mutations flip, insert, delete, duplicate and truncate bytes, insert long
+    runs (to overflow ``max_length``) and splice in the codec's own frames
+    and bytes that mean something to a framing style.
+    """
+    from hypothesis import strategies as st
+
+    single = _holds_one_message(codec)
+    message_lists = st.lists(
+        messages_for(codec, messages),
+        min_size=1 if single else 0,
+        max_size=1 if single else _MAX_MESSAGES,
+    )
+    valid_streams = message_lists.map(lambda ms: b"".join(codec.encode(m) for m in ms))
+    if valid:
+        return valid_streams
+    special = _special_bytes(codec)
+
+    @st.composite
+    def mutated(draw: st.DrawFn) -> bytes:
+        data = bytearray(draw(valid_streams))
+        for _ in range(draw(st.integers(1, 4))):
+            _mutate(draw, data, special, codec, valid_streams)
+        return bytes(data)
+
+    garbage = st.lists(st.one_of(st.sampled_from(special), st.binary(max_size=8)), max_size=24).map(
+        b"".join
+    )
+    return st.one_of(valid_streams, mutated(), garbage)
+
+
+def _special_bytes(codec: Any) -> list[bytes]:
+    tokens = [bytes([b]) for b in _SPECIAL]
+    delimiter = getattr(codec, "delimiter", b"")
+    if delimiter:
+        tokens += [delimiter, delimiter[:1], delimiter[:-1] or delimiter]
+    return tokens
+
+
+def _mutate(
+    draw: DrawFn,
+    data: bytearray,
+    special: list[bytes],
+    codec: Any,
+    valid_streams: SearchStrategy[bytes],
+) -> None:
+    from hypothesis import strategies as st
+
+    size = len(data)
+    at = draw(st.one_of(st.integers(0, size), st.just(size)))  # the end is special: EOF
+    kind = draw(
+        st.sampled_from(["flip", "insert", "delete", "truncate", "duplicate", "stretch", "frame"])
+    )
+    token = draw(st.one_of(st.sampled_from(special), st.binary(min_size=1, max_size=4)))
+    if kind == "flip" and at < size:
+        data[at : at + len(token)] = token
+    elif kind == "insert":
+        data[at:at] = token
+    elif kind == "delete":
+        del data[at : at + draw(st.integers(1, 8))]
+    elif kind == "truncate":
+        del data[at:]
+    elif kind == "duplicate":
+        data[at:at] = data[at : at + draw(st.integers(1, 16))]
+    elif kind == "stretch":
+        limit = min(_STRETCH, 2 * getattr(codec, "max_length", _STRETCH) + 8)
+        data[at:at] = token[:1] * draw(st.integers(1, max(1, limit)))
+    else:
+        data[at:at] = draw(valid_streams)
+
+
+def _holds_one_message(codec: CodecLike) -> bool:
+    """Whether a stream carries exactly one message (the stream's end ends it)."""
+    return isinstance(codec, UntilClose)
+
+
+def max_buffered_for(codec: CodecLike) -> int | None:
+    """The most wire bytes a decoder of ``codec`` may hold after decoding what it can.
+
+    That is the wire size of the largest unfinished frame: ``max_length``
+    plus the framing overhead (header, delimiter, escapes). SLIP's wire can
+    be twice its payload (every byte escaped), COBS adds one byte in 254.
+    While bytes are fed, and once a decoder has failed for good, one chunk
+    more may be held. ``None`` for a codec this function does not know.
+    """
+    if isinstance(codec, FixedLength):
+        return codec.size
+    max_length: int = getattr(codec, "max_length", 0)
+    if isinstance(codec, Lines):
+        return max_length + 2  # b"\r\n"
+    if isinstance(codec, Delimited):
+        return max_length + len(codec.delimiter)
+    if isinstance(codec, LengthPrefixed):
+        size = codec._layout.size
+        return max_length + (10 if size is None else size)  # a varint is at most 10 bytes
+    if isinstance(codec, Netstring):
+        return len(str(max_length)) + 1 + max_length + 1  # digits, colon, comma
+    if isinstance(codec, COBS):
+        return max_length + max_length // 254 + 2  # code bytes, end byte
+    if isinstance(codec, SLIP):
+        return 2 * max_length + 2  # every byte escaped, two ENDs
+    if isinstance(codec, UntilClose):
+        return max_length
+    return None
+
+
+# --------------------------------------------------------------------------
+# running a decoder, checking the contract at every step
+# --------------------------------------------------------------------------
+
+# An event: a message, or an error summarised as what must not depend on
+# chunking (its type, and for IncompleteFrame the partial bytes).
+Event = tuple[str, Any]
+
+
+class _Run:
+    """One decoder fed chunk by chunk, drained after each chunk; records its events."""
+
+    def __init__(self, codec: CodecLike, max_buffered: int | None) -> None:
+        self.decoder = codec.decoder()
+        self.events: list[Event] = []
+        self.errors: list[FramingError] = []
+        self.max_buffered = max_buffered
+        self.largest_chunk = 0
+        self.fed = 0
+        self.failed: type[FramingError] | None = None  # the decoder stays failed
+
+    def feed(self, chunk: bytes) -> None:
+        before = self.decoder.buffered
+        try:
+            self.decoder.feed(chunk)
+        except Exception as error:
+            raise AssertionError(f"feed({chunk!r}) raised {error!r}") from error
+        self.fed += len(chunk)
+        self.largest_chunk = max(self.largest_chunk, len(chunk))
+        if self.failed is not None:
+            assert self.decoder.buffered <= before, (
+                f"a decoder that failed with {self.failed.__name__} buffered more input"
+            )
+        self._check_bound()
+        self.drain()
+
+    def feed_eof(self) -> None:
+        self.decoder.feed_eof()
+        self.drain()
+        if self.failed is None:  # ended cleanly: no more events, however often asked
+            for _ in range(2):
+                try:
+                    message = self.decoder.next_frame()
+                except FramingError as error:
+                    raise AssertionError(
+                        f"after the stream ended and was drained, next_frame() raised {error!r}"
+                    ) from error
+                assert message is None, f"after the stream ended, next_frame() gave {message!r}"
+
+    def drain(self) -> None:
+        """Every message and error available now."""
+        decoder = self.decoder
+        if self.failed is not None:
+            self._expect_failed()
+            return
+        calls = 2 * (self.fed + 2)  # an error that consumes nothing must be followed by progress
+        # The previous call's error, if it consumed nothing: a decoder that
+        # raises the same error twice in a row without consuming has failed
+        # for good (a resynchronising one skips the bad frame in between).
+        last_error: FramingError | None = None
+        while True:
+            calls -= 1
+            assert calls >= 0, f"the decoder makes no progress: {self.events[-3:]!r}"
+            before = decoder.buffered
+            try:
+                message = decoder.next_frame()
+            except FramingError as error:
+                consumed = decoder.buffered != before
+                if last_error is not None and not consumed and type(error) is type(last_error):
+                    self.failed = type(error)
+                    self._expect_failed()
+                    return
+                last_error = None if consumed else error
+                self.errors.append(error)
+                self.events.append(_summary(error))
+                continue
+            except Exception as error:
+                raise AssertionError(
+                    f"next_frame() raised {error!r}, which is not a FramingError"
+                ) from error
+            last_error = None
+            if message is None:
+                break
+            assert isinstance(message, bytes), f"a message of type {type(message).__name__}"
+            self.events.append(("message", _message_summary(message)))
+        self._check_bound(after_drain=True)
+
+    def _expect_failed(self) -> None:
+        assert self.failed is not None
+        try:
+            message = self.decoder.next_frame()
+        except FramingError as error:
+            again: type[FramingError] = type(error)
+        else:
+            raise AssertionError(
+                f"a decoder that failed with {self.failed.__name__} then returned {message!r}"
+            )
+        assert again is self.failed, (
+            f"a failed decoder raised {self.failed.__name__}, then {again.__name__}"
+        )
+
+    def _check_bound(self, after_drain: bool = False) -> None:
+        if self.max_buffered is None:
+            return
+        bound = self.max_buffered
+        if not after_drain or self.failed is not None:
+            bound += self.largest_chunk
+        assert self.decoder.buffered <= bound, (
+            f"{self.decoder.buffered} bytes buffered, more than the bound of {bound} "
+            f"(max_buffered={self.max_buffered}, largest chunk {self.largest_chunk})"
+        )
+
+
+def _summary(error: FramingError) -> Event:
+    if isinstance(error, IncompleteFrame):
+        return (type(error).__name__, bytes(error.partial))
+    return (type(error).__name__, None)
+
+
+def _message_summary(message: bytes) -> Any:
+    fields = getattr(message, "fields", None)
+    if fields is None:
+        return bytes(message)
+    return (bytes(message), repr(sorted(fields.items())))
+
+
+def _run(
+    codec: CodecLike,
+    chunks: Sequence[bytes],
+    max_buffered: int | None,
+    *,
+    eof: bool = True,
+) -> _Run:
+    run = _Run(codec, max_buffered)
+    for chunk in chunks:
+        run.feed(chunk)
+    if eof:
+        run.feed_eof()
+    return run
+
+
+# --------------------------------------------------------------------------
+# the checks
+# --------------------------------------------------------------------------
+
+
+def check_codec(
+    codec: CodecLike,
+    messages: SearchStrategy[bytes] | None = None,
+    *,
+    max_buffered: int | None = None,
+    max_examples: int | None = None,
+    settings: Any = None,
+) -> None:
+    """Run the conformance checks over ``codec``; ``AssertionError`` on a violation.
+
+    ``messages``: a strategy of valid messages (default: ``messages_for(codec)``).
+    ``max_buffered``: the bound on ``buffered`` after decoding what can be
+    decoded (default: ``max_buffered_for(codec)``; no memory check for an
+    unknown codec without it). ``max_examples``: examples per check (default:
+    the loaded hypothesis profile's). ``settings``: a ``hypothesis.settings``
+    to start from instead of the loaded profile (``deadline`` is always off).
+
+    >>> import framing
+    >>> check_codec(framing.Netstring(max_length=10), max_examples=5)
+    """
+    import hypothesis
+    from hypothesis import strategies as st
+
+    if max_buffered is None:
+        max_buffered = max_buffered_for(codec)
+    message_strategy = messages_for(codec, messages)
+    single = _holds_one_message(codec)
+    message_lists = st.lists(
+        message_strategy, min_size=1 if single else 0, max_size=1 if single else _MAX_MESSAGES
+    )
+    parent = settings if settings is not None else hypothesis.settings()
+    config = hypothesis.settings(
+        parent,
+        max_examples=max_examples or parent.max_examples,
+        deadline=None,
+        report_multiple_bugs=False,
+        suppress_health_check=[
+            hypothesis.HealthCheck.too_slow,
+            hypothesis.HealthCheck.data_too_large,
+            hypothesis.HealthCheck.filter_too_much,
+            hypothesis.HealthCheck.large_base_example,
+        ],
+    )
+
+    def encoded(ms: list[bytes]) -> tuple[bytes, list[int]]:
+        wire = [codec.encode(m) for m in ms]
+        ends = [0]
+        for frame in wire:
+            ends.append(ends[-1] + len(frame))
+        return b"".join(wire), ends
+
+    @config
+    @hypothesis.given(data=st.data())
+    def round_trip(data: Any) -> None:
+        ms = data.draw(message_lists, label="messages")
+        wire, ends = encoded(ms)
+        chunks = data.draw(chunkings(wire, ends), label="chunks")
+        _check_round_trip(codec, ms, chunks, max_buffered, single)
+
+    @config
+    @hypothesis.given(data=st.data())
+    def any_stream_any_chunking(data: Any) -> None:
+        wire = data.draw(streams_for(codec, message_strategy), label="stream")
+        chunks = data.draw(chunkings(wire), label="chunks")
+        _check_chunking_invariance(codec, wire, chunks, max_buffered)
+
+    @config
+    @hypothesis.given(data=st.data())
+    def nothing_lost(data: Any) -> None:
+        ms = data.draw(message_lists, label="messages")
+        wire, ends = encoded(ms)
+        if single:
+            cut = data.draw(st.integers(0, len(wire)), label="cut")
+            _check_single_detach(codec, wire[:cut], max_buffered)
+            return
+        frame = codec.encode(data.draw(message_strategy, label="unfinished message"))
+        if len(frame) > 1:  # cut it inside
+            tail = frame[: data.draw(st.integers(1, len(frame) - 1), label="cut")]
+            chunks = data.draw(chunkings(wire + tail, ends), label="chunks")
+            _check_unfinished_frame(codec, ms, tail, chunks, max_buffered)
+        suffix = data.draw(streams_for(codec, message_strategy), label="suffix")
+        chunks = data.draw(chunkings(wire + suffix, ends), label="chunks with suffix")
+        _check_prefix_delivered(codec, ms, chunks, max_buffered)
+
+    @config
+    @hypothesis.given(data=st.data())
+    def detach_hand_off(data: Any) -> None:
+        ms = data.draw(message_lists, label="messages")
+        wire, _ = encoded(ms)
+        split = data.draw(st.integers(0, len(wire)), label="split")
+        first = data.draw(chunkings(wire[:split]), label="chunks before the split")
+        _check_detach(codec, ms, first, wire[split:], max_buffered)
+
+    for check in (round_trip, any_stream_any_chunking, nothing_lost, detach_hand_off):
+        check()
+
+
+def _check_round_trip(
+    codec: CodecLike,
+    messages: list[bytes],
+    chunks: list[bytes],
+    max_buffered: int | None,
+    single: bool,
+) -> None:
+    wire = b"".join(chunks)
+    encode_parts = getattr(codec, "encode_parts", None)
+    if encode_parts is not None:
+        for message in messages:
+            parts = encode_parts(message)
+            assert b"".join(parts) == codec.encode(message), "encode_parts() != encode()"
+    run = _run(codec, chunks, max_buffered, eof=False)
+    if not single:
+        assert run.decoder.buffered == 0, (
+            f"{run.decoder.buffered} bytes left buffered after complete frames"
+        )
+    run.feed_eof()
+    expected = [("message", _message_summary(m)) for m in messages]
+    assert run.events == expected, f"decoded {run.events!r}, expected {expected!r}"
+    if isinstance(codec, Codec):
+        assert codec.decode(wire) == messages, "decode() disagrees with the decoder"
+
+
+def _check_chunking_invariance(
+    codec: CodecLike, wire: bytes, chunks: list[bytes], max_buffered: int | None
+) -> None:
+    whole = _run(codec, [wire], max_buffered).events
+    bytewise = _run(codec, [wire[i : i + 1] for i in range(len(wire))], max_buffered).events
+    assert bytewise == whole, f"fed one byte at a time: {bytewise!r}; fed whole: {whole!r}"
+    cut = _run(codec, chunks, max_buffered).events
+    assert cut == whole, f"fed as {chunks!r}: {cut!r}; fed whole: {whole!r}"
+
+
+def _check_unfinished_frame(
+    codec: CodecLike,
+    messages: list[bytes],
+    tail: bytes,
+    chunks: list[bytes],
+    max_buffered: int | None,
+) -> None:
+    expected = [("message", _message_summary(m)) for m in messages]
+    before_eof = _run(codec, chunks, max_buffered, eof=False)
+    assert before_eof.events == expected, "a cut frame changed the messages before it"
+    buffered = before_eof.decoder.buffered
+    detached = before_eof.decoder.detach()
+    assert len(detached) == buffered, f"buffered is {buffered}, detach() gave {len(detached)}"
+    assert before_eof.decoder.buffered == 0, "detach() left bytes buffered"
+    assert tail.endswith(detached), f"detach() gave {detached!r}, not the end of {tail!r}"
+    at_eof = _run(codec, chunks, max_buffered)
+    assert at_eof.events[: len(expected)] == expected, "a cut frame changed the messages"
+    rest = at_eof.events[len(expected) :]
+    if not detached:
+        assert rest == [], f"nothing buffered, yet {rest!r} at EOF"
+    elif rest and rest[0][0] == "message":  # the style finishes a last frame at EOF
+        assert len(rest) == 1, f"{rest!r} from one unfinished frame"
+    else:
+        assert rest == [("IncompleteFrame", detached)], (
+            f"unfinished frame {detached!r} ended as {rest!r}, not IncompleteFrame with it"
+        )
+
+
+def _check_prefix_delivered(
+    codec: CodecLike, messages: list[bytes], chunks: list[bytes], max_buffered: int | None
+) -> None:
+    events = _run(codec, chunks, max_buffered).events
+    expected = [("message", _message_summary(m)) for m in messages]
+    assert events[: len(expected)] == expected, (
+        f"valid frames followed by other bytes decoded as {events!r}, expected {expected!r} first"
+    )
+
+
+def _check_single_detach(codec: CodecLike, wire: bytes, max_buffered: int | None) -> None:
+    run = _run(codec, [wire], max_buffered, eof=False)
+    assert run.events == [], "a one-message stream gave a message before its end"
+    assert run.decoder.detach() == wire, "detach() did not return the whole stream so far"
+
+
+def _check_detach(
+    codec: CodecLike,
+    messages: list[bytes],
+    first: list[bytes],
+    rest: bytes,
+    max_buffered: int | None,
+) -> None:
+    before = _run(codec, first, max_buffered, eof=False)
+    count = len(before.events)
+    detached = before.decoder.detach()
+    assert before.decoder.buffered == 0, "detach() left bytes buffered"
+    after = _run(codec, [detached, rest], max_buffered)
+    expected = [("message", _message_summary(m)) for m in messages]
+    assert before.events + after.events == expected, (
+        f"{count} messages, detach() gave {detached!r}, then {after.events!r}; "
+        f"expected {expected!r}"
+    )
+    # The detached decoder itself is empty and usable again.
+    again = before.decoder
+    again.feed(detached + rest)
+    again.feed_eof()
+    got = []
+    while (message := again.next_frame()) is not None:
+        got.append(("message", _message_summary(message)))
+    assert before.events + got == expected, "a detached decoder decodes differently"

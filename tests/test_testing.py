@@ -1,0 +1,444 @@
+"""framing.testing: the conformance suite passes for every codec and fails for broken ones.
+
+``check_codec`` is run over every framing style in several configurations
+(small ``max_length`` values, so that the too-large paths are reached). Then
+it is run over deliberately broken user codecs, one bug each, to show that
+every check it makes can fail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from construct import Const, Int8ub, Int16ub, Int24ub, Struct
+from hypothesis import Phase, find, given, settings
+from hypothesis import strategies as st
+
+import framing
+from framing import (
+    COBS,
+    SLIP,
+    Delimited,
+    FixedLength,
+    Frame,
+    IncompleteFrame,
+    LengthPrefixed,
+    Lines,
+    Netstring,
+    UntilClose,
+)
+from framing.testing import (
+    check_codec,
+    chunkings,
+    max_buffered_for,
+    messages_for,
+    streams_for,
+)
+
+# Finding 1 (see tests/test_testing_findings.py): a COBS decoder that reached
+# EOF while skipping a too-large frame raises a stale FrameTooLarge on every
+# second later call. check_codec finds it when its examples include such a
+# stream, which a random run may miss: hence not strict here; the strict
+# regression test is the deterministic one.
+COBS_STALE_STATE = pytest.mark.xfail(
+    reason="finding 1: COBS decoder keeps stale code-byte state after EOF while skipping",
+    strict=False,
+)
+
+CODECS: list[Any] = [
+    FixedLength(1),
+    FixedLength(4),
+    Delimited(),
+    Delimited(b"\r\n", max_length=8),
+    Delimited(b"aba", max_length=3),
+    Delimited(b"\x00", max_length=0),
+    Lines(max_length=5),
+    Lines(strict_crlf=True, max_length=6),
+    Lines(allow_unterminated=True, max_length=4),
+    LengthPrefixed(),
+    LengthPrefixed("B", max_length=20),
+    LengthPrefixed("<h", max_length=9),
+    LengthPrefixed("varint", max_length=150),
+    LengthPrefixed("!I", includes_header=True, max_length=12),
+    LengthPrefixed("varint", includes_header=True, max_length=200),
+    LengthPrefixed(Int24ub, max_length=30),
+    UntilClose(max_length=20),
+    UntilClose(),
+    Netstring(max_length=12),
+    Netstring(),
+    COBS(max_length=20),
+    COBS(max_length=300),
+    SLIP(max_length=6),
+    SLIP(leading_end=False),
+]
+
+# Our suite keeps to a few examples per check (the profile's number when
+# smaller), so that it stays fast; the fuzz/ targets are the long runs.
+EXAMPLES = min(30, settings().max_examples)
+
+
+def _marked(codec: Any) -> Any:
+    return pytest.param(codec, marks=COBS_STALE_STATE) if isinstance(codec, COBS) else codec
+
+
+@pytest.mark.parametrize("codec", [_marked(c) for c in CODECS], ids=repr)
+def test_every_codec_passes_the_conformance_suite(codec: Any) -> None:
+    check_codec(codec, max_examples=EXAMPLES)
+
+
+HEADER = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int16ub)
+
+
+def test_a_struct_header_codec_passes_with_a_strategy_of_frames() -> None:
+    codec = LengthPrefixed(HEADER, max_length=40)
+    frames = st.builds(
+        Frame, st.binary(max_size=40), st.fixed_dictionaries({"type": st.integers(0, 255)})
+    )
+    check_codec(codec, frames, max_examples=EXAMPLES)
+
+
+def test_a_struct_header_codec_needs_a_strategy() -> None:
+    with pytest.raises(TypeError, match=r"strategy of framing\.Frame"):
+        messages_for(LengthPrefixed(HEADER))
+
+
+# --------------------------------------------------------------------------
+# the strategies
+# --------------------------------------------------------------------------
+
+
+@given(data=st.data())
+def test_chunkings_join_back_to_the_data(data: st.DataObject) -> None:
+    wire = data.draw(st.binary(max_size=50))
+    chunks = data.draw(chunkings(wire, [len(wire) // 2]))
+    assert b"".join(chunks) == wire
+
+
+@pytest.mark.parametrize(
+    ("condition", "expected"),
+    [
+        (lambda chunks: len(chunks) == 1, [b"abcdef"]),
+        (lambda chunks: len(chunks) == 6 and all(chunks), [b"a", b"b", b"c", b"d", b"e", b"f"]),
+        (lambda chunks: b"" in chunks and len(chunks) == 2, [b"", b"abcdef"]),
+    ],
+    ids=["whole", "one byte at a time", "empty chunk"],
+)
+def test_chunkings_include_the_nasty_cuts(condition: Any, expected: list[bytes]) -> None:
+    assert find(chunkings(b"abcdef"), condition) == expected
+
+
+def test_chunkings_cut_near_the_hints() -> None:
+    # A cut one byte into a frame boundary far from both ends: inside a header.
+    data = bytes(200)
+    chunks = find(chunkings(data, [100]), lambda cs: 101 in _cut_points(cs))
+    assert 101 in _cut_points(chunks)
+
+
+def _cut_points(chunks: list[bytes]) -> set[int]:
+    points, offset = set(), 0
+    for chunk in chunks:
+        offset += len(chunk)
+        points.add(offset)
+    return points
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=repr)
+@settings(max_examples=30)
+@given(data=st.data())
+def test_messages_for_a_codec_round_trip(codec: Any, data: st.DataObject) -> None:
+    message = data.draw(messages_for(codec))
+    assert len(message) <= codec.max_length
+    assert codec.decode(codec.encode(message)) == [message]
+
+
+@pytest.mark.parametrize(
+    ("codec", "condition"),
+    [
+        (Delimited(b"\r\n"), lambda m: b"\r" in m),
+        (Lines(), lambda m: m.endswith(b"\x7f")),
+        (SLIP(max_length=5), lambda m: len(m) == 5 and b"\xc0" in m),
+        (Netstring(max_length=3), lambda m: len(m) == 3),
+        (COBS(), lambda m: b"\x00" in m),
+    ],
+    ids=repr,
+)
+def test_messages_for_reach_the_interesting_bytes_and_sizes(codec: Any, condition: Any) -> None:
+    message = find(messages_for(codec), condition)
+    assert condition(message)
+    assert codec.decode(codec.encode(message)) == [message]
+
+
+def test_messages_for_takes_a_user_strategy_as_it_is() -> None:
+    strategy = st.just(b"given")
+    assert messages_for(Lines(), strategy) is strategy
+
+
+def test_messages_for_a_foreign_codec_keeps_what_encode_accepts() -> None:
+    codec = EvenCodec()
+    message = find(messages_for(codec), lambda m: len(m) >= 4)
+    assert len(message) % 2 == 0
+
+
+@pytest.mark.parametrize("codec", CODECS, ids=repr)
+@settings(max_examples=30)
+@given(data=st.data())
+def test_valid_streams_decode_without_error(codec: Any, data: st.DataObject) -> None:
+    wire = data.draw(streams_for(codec, valid=True))
+    assert all(isinstance(m, bytes) for m in codec.decode(wire))
+
+
+def test_streams_for_mutates_and_overflows() -> None:
+    codec = Delimited(max_length=10)
+    wire = find(streams_for(codec), lambda w: b"\n" in w and len(w.split(b"\n")[0]) > 10)
+    with pytest.raises(framing.FrameTooLarge):
+        codec.decode(wire)
+
+
+def test_streams_for_an_until_close_codec_hold_one_message() -> None:
+    codec = UntilClose(max_length=8)
+    wire = find(streams_for(codec, valid=True), lambda w: len(w) > 3)
+    assert codec.decode(wire) == [wire]
+
+
+@pytest.mark.parametrize(
+    ("codec", "bound"),
+    [
+        (FixedLength(7), 7),
+        (Delimited(b"\r\n", max_length=10), 12),
+        (Lines(max_length=10), 12),
+        (LengthPrefixed("!H", max_length=10), 12),
+        (LengthPrefixed("varint", max_length=10), 20),
+        (Netstring(max_length=10), 14),
+        (COBS(max_length=508), 512),
+        (SLIP(max_length=10), 22),
+        (UntilClose(max_length=10), 10),
+        (object(), None),
+    ],
+    ids=repr,
+)
+def test_max_buffered_for_each_style(codec: Any, bound: int | None) -> None:
+    assert max_buffered_for(codec) == bound
+
+
+# --------------------------------------------------------------------------
+# a user's codec, correct, then broken one way at a time
+# --------------------------------------------------------------------------
+
+
+class Magic(framing.Codec):
+    """A user's codec: b"MG", a one-byte length, the payload."""
+
+    max_length = 20
+
+    def encode_parts(self, message: Any) -> tuple[bytes, ...]:
+        payload = bytes(message)
+        if len(payload) > self.max_length:
+            raise framing.EncodeError(f"{len(payload)} bytes is too long")
+        return (b"MG", bytes([len(payload)]), payload)
+
+    def decoder(self) -> MagicDecoder:
+        return MagicDecoder(self)
+
+
+class MagicDecoder(framing.Decoder):
+    def _next(self) -> bytes | None:
+        buffer = self._buffer
+        if len(buffer) < 3:
+            if buffer.peek(2) != b"MG"[: len(buffer)]:
+                raise framing.InvalidFrame("bad magic")
+            return None
+        if buffer.peek(2) != b"MG":
+            raise framing.InvalidFrame("bad magic")
+        length = buffer.byte_at(2)
+        if length > self.codec.max_length:
+            raise framing.FrameTooLarge(length, self.codec.max_length)
+        if len(buffer) < 3 + length:
+            return None
+        buffer.skip(3)
+        return buffer.take(length)
+
+
+def test_a_correct_user_codec_passes() -> None:
+    check_codec(Magic(), max_buffered=23, max_examples=EXAMPLES)
+
+
+class EvenCodec(Magic):
+    """Only even-length messages: messages_for must keep to what encode accepts."""
+
+    def encode_parts(self, message: Any) -> tuple[bytes, ...]:
+        if len(bytes(message)) % 2:
+            raise framing.EncodeError("odd")
+        return super().encode_parts(message)
+
+
+def test_a_foreign_codec_with_restricted_messages_passes() -> None:
+    check_codec(EvenCodec(), max_buffered=23, max_examples=EXAMPLES)
+
+
+class ChunkBound(Magic):
+    """Bug: looks for the magic only at the start of each fed chunk."""
+
+    def decoder(self) -> MagicDecoder:
+        return ChunkBoundDecoder(self)
+
+
+class ChunkBoundDecoder(MagicDecoder):
+    def feed(self, data: Any) -> None:
+        if bytes(data[:1]) not in (b"", b"M") and not self._buffer:
+            return  # "line noise": silently dropped, unless the chunk starts a frame
+        super().feed(data)
+
+
+class RaisesValueError(Magic):
+    """Bug: a too-large length escapes as ValueError instead of FrameTooLarge."""
+
+    def decoder(self) -> MagicDecoder:
+        return RaisesValueErrorDecoder(self)
+
+
+class RaisesValueErrorDecoder(MagicDecoder):
+    def _next(self) -> bytes | None:
+        if len(self._buffer) >= 3 and self._buffer.byte_at(2) > self.codec.max_length:
+            raise ValueError("length too large")
+        return super()._next()
+
+
+class Unbounded(Magic):
+    """Bug: never checks the declared length, so a hostile header buys 255 bytes."""
+
+    def decoder(self) -> MagicDecoder:
+        return UnboundedDecoder(self)
+
+
+class UnboundedDecoder(MagicDecoder):
+    def _next(self) -> bytes | None:
+        buffer = self._buffer
+        if len(buffer) < 3 or buffer.peek(2) != b"MG":
+            return super()._next()
+        length = buffer.byte_at(2)
+        if len(buffer) < 3 + length:
+            return None
+        buffer.skip(3)
+        return buffer.take(length)
+
+
+class LosesHeader(Magic):
+    """Bug: consumes the header as soon as it is read, so detach() loses it."""
+
+    def decoder(self) -> MagicDecoder:
+        return LosesHeaderDecoder(self)
+
+
+class LosesHeaderDecoder(MagicDecoder):
+    def __init__(self, codec: Magic) -> None:
+        super().__init__(codec)
+        self._length: int | None = None
+
+    def _next(self) -> bytes | None:
+        if self._length is None:
+            if len(self._buffer) < 3:
+                return super()._next()
+            if self._buffer.peek(2) != b"MG" or self._buffer.byte_at(2) > self.codec.max_length:
+                return super()._next()  # raises
+            self._length = self._buffer.byte_at(2)
+            self._buffer.skip(3)
+        if len(self._buffer) < self._length:
+            return None
+        length, self._length = self._length, None
+        return self._buffer.take(length)
+
+    def _reset(self) -> None:
+        self._length = None
+
+
+class ShortPartial(Magic):
+    """Bug: IncompleteFrame.partial leaves out the header bytes."""
+
+    def decoder(self) -> MagicDecoder:
+        return ShortPartialDecoder(self)
+
+
+class ShortPartialDecoder(MagicDecoder):
+    def _at_eof(self) -> bytes | None:
+        if self._buffer:
+            raise IncompleteFrame(self._buffer.peek(len(self._buffer))[3:])
+        return None
+
+
+class ErrorFirst(Magic):
+    """Bug: validates every frame in the buffer before returning the first message."""
+
+    def decoder(self) -> MagicDecoder:
+        return ErrorFirstDecoder(self)
+
+
+class ErrorFirstDecoder(MagicDecoder):
+    def _next(self) -> bytes | None:
+        data = self._buffer.peek(len(self._buffer))
+        at = 0
+        while len(data) - at >= 3 and len(data) - at >= 3 + data[at + 2]:
+            at += 3 + data[at + 2]
+        if at < len(data) and data[at : at + 2] != b"MG"[: len(data) - at]:
+            raise framing.InvalidFrame("bad magic somewhere ahead")
+        return super()._next()
+
+
+class Recovers(Magic):
+    """Bug: after a bad magic it forgets the error and waits for more data."""
+
+    def decoder(self) -> MagicDecoder:
+        return RecoversDecoder(self)
+
+
+class RecoversDecoder(MagicDecoder):
+    def __init__(self, codec: Magic) -> None:
+        super().__init__(codec)
+        self._raised = False
+
+    def next_frame(self) -> bytes | None:
+        if self._raised:
+            return None
+        try:
+            return super().next_frame()
+        except framing.InvalidFrame:
+            self._raised = True
+            raise
+
+
+class ForgetsOnDetach(Magic):
+    """Bug: detach() returns the bytes but keeps them buffered."""
+
+    def decoder(self) -> MagicDecoder:
+        return ForgetsOnDetachDecoder(self)
+
+
+class ForgetsOnDetachDecoder(MagicDecoder):
+    def detach(self) -> bytes:
+        return self._buffer.peek(len(self._buffer))
+
+
+# The same examples on every run (each bug is found within them), no time spent shrinking.
+FIND_FAST = settings(
+    max_examples=300, phases=[Phase.explicit, Phase.generate], database=None, derandomize=True
+)
+
+
+@pytest.mark.parametrize(
+    ("codec", "complaint"),
+    [
+        (ChunkBound(), "decoded|fed"),
+        (RaisesValueError(), "length too large.*not a FramingError"),
+        (Unbounded(), "bytes buffered, more than the bound"),
+        (LosesHeader(), "detach"),
+        (ShortPartial(), "not IncompleteFrame with it|fed"),
+        (ErrorFirst(), "expected .* first|a cut frame changed|fed one byte at a time"),
+        (Recovers(), "failed with InvalidFrame then returned None|more than the bound"),
+        (ForgetsOnDetach(), "detach\\(\\) left bytes buffered"),
+    ],
+    ids=lambda value: type(value).__name__ if isinstance(value, Magic) else "",
+)
+def test_a_broken_codec_fails_the_suite(codec: Magic, complaint: str) -> None:
+    # Each bug is its own failure, an AssertionError that names it.
+    with pytest.raises(AssertionError, match=complaint):
+        check_codec(codec, max_buffered=23, settings=FIND_FAST)
