@@ -689,42 +689,55 @@ def _runs_wanted(first: float, sizes: Sizes) -> int:
 
 
 def measure(workload: Workload, sizes: Sizes) -> list[Row]:
-    """Time every implementation of ``workload`` (taking turns); rows with ratios and targets."""
+    """Time every implementation of ``workload``; rows with ratios and targets.
+
+    Each round runs every implementation on every variant once, so that load
+    on the machine hits all of them, and both sides of a linearity ratio, alike.
+    """
     rows = [
         Row(workload.key, workload.title, workload.unit, impl.name, impl.role, note=impl.note)
         for impl in workload.impls
     ]
     pairs = zip(workload.impls, rows, strict=True)
     runnable = [(impl, row) for impl, row in pairs if impl.fn is not None]
-    for data in workload.prepare():
-        times: dict[str, list[float]] = {impl.name: [] for impl, _ in runnable}
-        wanted = {impl.name: sizes.repeats for impl, _ in runnable}
-        active = [(impl, row) for impl, row in runnable if not row.note]
-        while active:
-            for impl, row in active:
-                assert impl.fn is not None
-                try:
-                    elapsed, result = _time(impl.fn, data)
-                except Exception as error:
-                    row.note = f"failed: {type(error).__name__}: {error}"[:200]
-                    continue
-                row.note = _check(result, data)
-                del result
-                runs = times[impl.name]
-                runs.append(elapsed)
-                if len(runs) == 1:
-                    wanted[impl.name] = _runs_wanted(elapsed, sizes)
-            active = [
-                (impl, row)
-                for impl, row in active
-                if not row.note and len(times[impl.name]) < wanted[impl.name]
-            ]
-        for impl, row in runnable:
-            if not row.note:
-                row.seconds.append(statistics.median(times[impl.name]))
-                row.runs = len(times[impl.name])
+    inputs = workload.prepare()
+    times: dict[str, list[list[float]]] = {impl.name: [] for impl, _ in runnable}
+    wanted = {impl.name: sizes.repeats for impl, _ in runnable}
+    active = [(impl, row) for impl, row in runnable if not row.note]
+    while active:
+        for impl, row in active:
+            assert impl.fn is not None
+            round_times: list[float] = []
+            for data in inputs:
+                row.note = _run_once(impl.fn, data, round_times)
+                if row.note:
+                    break
+            else:
+                times[impl.name].append(round_times)
+                if len(times[impl.name]) == 1:
+                    wanted[impl.name] = _runs_wanted(sum(round_times), sizes)
+        active = [
+            (impl, row)
+            for impl, row in active
+            if not row.note and len(times[impl.name]) < wanted[impl.name]
+        ]
+    for impl, row in runnable:
+        if not row.note:
+            rounds = times[impl.name]
+            row.seconds = [statistics.median(run) for run in zip(*rounds, strict=True)]
+            row.runs = len(rounds)
     _derive(workload, rows)
     return rows
+
+
+def _run_once(fn: ImplFn, data: Messages, times: list[float]) -> str:
+    """Time one run into ``times``; what went wrong, or "" if its result is right."""
+    try:
+        elapsed, result = _time(fn, data)
+    except Exception as error:
+        return f"failed: {type(error).__name__}: {error}"[:200]
+    times.append(elapsed)
+    return _check(result, data)
 
 
 def _derive(workload: Workload, rows: list[Row]) -> None:
