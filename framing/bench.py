@@ -284,15 +284,16 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
     """Every workload, each with its ``framing`` row(s) and issue 7's targets."""
     s = sizes
     lp: Codec = LengthPrefixed("!I")
-    lines: Codec = Lines(max_length=max(s.big_size, *s.trickle_sizes))
     trickle_max = max(s.trickle_sizes)
+    limit = f"max_length={_size(trickle_max)}"
+    crlf: Codec = Delimited(b"\r\n", max_length=trickle_max)
     trickle_codecs: list[tuple[str, str, Codec, bool]] = [
         ("lp", "LengthPrefixed('!I')", lp, False),
-        ("lines", "Lines()", lines, True),
-        ("crlf", "Delimited(b'\\r\\n')", Delimited(b"\r\n", max_length=trickle_max), True),
+        ("lines", f"Lines({limit})", Lines(max_length=trickle_max), True),
+        ("crlf", f"Delimited(b'\\r\\n', {limit})", crlf, True),
         ("netstring", "Netstring()", Netstring(), False),
-        ("cobs", "COBS()", COBS(max_length=trickle_max), False),
-        ("slip", "SLIP()", SLIP(max_length=trickle_max), False),
+        ("cobs", f"COBS({limit})", COBS(max_length=trickle_max), False),
+        ("slip", f"SLIP({limit})", SLIP(max_length=trickle_max), False),
     ]
     chunks = f"in {_size(s.chunk_size)} chunks"
     small = f"{_count(s.small_count)} x {_size(s.small_size)}"
@@ -306,19 +307,23 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
     def big_messages(text: bool) -> list[bytes]:
         return [blob(s.big_size, 2, text=text)] * s.big_count
 
-    for style, codec, text in (("lp", lp, False), ("lines", lines, True)):
-        name = "LengthPrefixed('!I')" if style == "lp" else "Lines()"
+    long_lines: Codec = Lines(max_length=s.big_size)
+    pairs: list[tuple[str, str, Codec, str, Codec, bool]] = [
+        ("lp", "LengthPrefixed('!I')", lp, "LengthPrefixed('!I')", lp, False),
+        ("lines", "Lines()", Lines(), f"Lines(max_length={_size(s.big_size)})", long_lines, True),
+    ]
+    for style, name, codec, big_name, big_codec, text in pairs:
 
         def small_stream(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
             return (Stream.of(codec, small_messages(text), s.chunk_size),)
 
-        def big_stream(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+        def big_stream(codec: Codec = big_codec, text: bool = text) -> tuple[Messages, ...]:
             return (Stream.of(codec, big_messages(text), s.chunk_size),)
 
         def small_list(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
             return (to_encode(codec, small_messages(text)),)
 
-        def big_list(codec: Codec = codec, text: bool = text) -> tuple[Messages, ...]:
+        def big_list(codec: Codec = big_codec, text: bool = text) -> tuple[Messages, ...]:
             return (to_encode(codec, big_messages(text)),)
 
         w = Workload(
@@ -333,10 +338,10 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
         result.append(w)
 
         w = Workload(
-            f"decode-big-{style}", f"decode {big} {chunks}: {name}", "MB/s",
-            big_mb, big_stream, codec,
+            f"decode-big-{style}", f"decode {big} {chunks}: {big_name}", "MB/s",
+            big_mb, big_stream, big_codec,
         )
-        w.add("framing", "framing", decode_with(codec))
+        w.add("framing", "framing", decode_with(big_codec))
         w.targets.append(Target("framing", "ceiling", 0.8))
         result.append(w)
 
@@ -349,10 +354,10 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
         result.append(w)
 
         w = Workload(
-            f"encode-big-{style}", f"encode {big}: {name}", "MB/s", big_mb, big_list, codec
+            f"encode-big-{style}", f"encode {big}: {big_name}", "MB/s", big_mb, big_list, big_codec
         )
-        w.add("framing", "framing", encode_with(codec))
-        w.add("framing encode_parts", "framing", encode_parts_with(codec))
+        w.add("framing", "framing", encode_with(big_codec))
+        w.add("framing encode_parts", "framing", encode_parts_with(big_codec))
         result.append(w)
 
     large, little = s.trickle_sizes
