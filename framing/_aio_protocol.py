@@ -76,6 +76,7 @@ class FramedProtocol(asyncio.Protocol):
         self._waiter: asyncio.Future[None] | None = None  # the recv() waiting for bytes
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
+        self._closing = False  # close() was called
         self._lost = False  # connection_lost() was called
         self._exception: BaseException | None = None  # why the connection was lost
         self.closed: asyncio.Future[None] = self._loop.create_future()
@@ -93,6 +94,8 @@ class FramedProtocol(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         """Feed the decoder; wake a waiting ``recv()``, or pause when too much is unread."""
+        if self._closing:  # the stream was closed: nobody will read these
+            return
         decoder = self.decoder
         decoder.feed(data)
         self._messages = None  # renew the iterator: batch the new bytes
@@ -187,6 +190,16 @@ class FramedProtocol(asyncio.Protocol):
         self._messages = None
         self._estimate = new.buffered
         self._wake()
+
+    def close(self) -> None:
+        """Close the transport; from now on received bytes are dropped, not buffered."""
+        assert self.transport is not None
+        self._closing = True
+        if self._reading_paused:
+            # A TLS transport (3.10's at least) must read the peer's close_notify
+            # to finish closing; with reading paused it would wait forever.
+            self._resume_reading()
+        self.transport.close()
 
     def _wake(self) -> None:
         waiter = self._waiter

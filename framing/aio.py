@@ -38,7 +38,6 @@ import asyncio
 import errno
 import logging
 import os
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
@@ -65,10 +64,11 @@ logger = logging.getLogger("framing.aio")
 Handler = Callable[["FramedStream"], Awaitable[object]]
 _Bytes = bytes | bytearray | memoryview
 
-# From 3.12 a selector transport's writelines() keeps the parts as memoryviews
-# and sends them with one sendmsg(); before, it joins them (a copy).
-_SCATTER = sys.version_info >= (3, 12)
-# Parts this small are joined into one write (one syscall); larger ones are not copied.
+# Parts this small are joined into one write (one syscall); larger ones are
+# written as they are: write() sends what it can at once and (from 3.12) keeps
+# a view of the rest, not a copy. Not writelines(): it joins before 3.12, and
+# the 3.12/3.13 selector transport's version never paused the protocol until
+# CPython gh-127655 (Dec 2024), so the write buffer would grow without bound.
 _JOIN_LIMIT = 16 * 1024
 
 
@@ -217,7 +217,7 @@ class FramedStream:
 
     def close(self) -> None:
         """Close the connection (what is already written is still sent)."""
-        self._transport.close()
+        self._protocol.close()
 
     def is_closing(self) -> bool:
         """Whether the stream is closed or being closed."""
@@ -254,13 +254,8 @@ def _write(transport: asyncio.Transport, parts: Sequence[Buffer]) -> None:
         chunks.append(part)
     if small:
         chunks.append(b"".join(small) if len(small) > 1 else small[0])
-    if len(chunks) == 1:
-        transport.write(cast(_Bytes, chunks[0]))
-    elif _SCATTER:  # pragma: no cover - depends on the Python version
-        transport.writelines(cast(list[_Bytes], chunks))
-    else:  # pragma: no cover - depends on the Python version
-        for chunk in chunks:
-            transport.write(cast(_Bytes, chunk))
+    for chunk in chunks:
+        transport.write(cast(_Bytes, chunk))
 
 
 # -- making streams ------------------------------------------------------------

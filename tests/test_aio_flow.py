@@ -177,6 +177,23 @@ def test_reading_goes_on_when_the_bytes_past_the_limit_were_already_read() -> No
     run(main())
 
 
+def test_closing_a_stream_paused_for_reading_drops_the_rest() -> None:
+    codec = LengthPrefixed("!I")
+
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(codec, limit=4096)
+        writer.write(codec.encode(b"f" * 1000) * 5000)
+        await wait_until(lambda: stream.reading_paused)
+        held = stream.buffered
+        stream.close()
+        await stream.wait_closed()
+        assert stream.buffered == held  # nothing more was buffered while closing
+        assert await stream.recv() == b"f" * 1000  # what was received can still be read
+        await close_all_quietly(stream, writer, server)
+
+    run(main())
+
+
 def test_a_frame_larger_than_the_limit_still_arrives() -> None:
     codec = LengthPrefixed("!I")
     big = bytes(range(256)) * 8192  # 2 MiB, 32 times the limit

@@ -184,6 +184,33 @@ def test_tls_server_and_client_through_the_ssl_kwarg(tmp_path: Path) -> None:
     run(main(), timeout=30)
 
 
+def test_tls_stream_paused_for_reading_still_closes(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    codec = LengthPrefixed("!I")
+
+    async def flood(stream: FramedStream) -> None:
+        await stream.send_many([b"f" * 1000] * 4000)
+        await stream.wait_closed()
+
+    async def main() -> None:
+        async with serving(flood, codec, ssl=server_context) as port:
+            stream = await framing.aio.open_connection(
+                LOCALHOST, port, codec, ssl=client_context, limit=4096
+            )
+            for _ in range(1000):
+                if stream.reading_paused:
+                    break
+                await asyncio.sleep(0.005)
+            assert stream.reading_paused
+            stream.close()  # TLS must still read the peer's close_notify
+            await stream.wait_closed()
+
+    run(main(), timeout=30)
+
+
 # --------------------------------------------------------------------------
 # interoperation with blocking FramedSocket peers
 # --------------------------------------------------------------------------
