@@ -540,9 +540,13 @@ class _Collect(asyncio.Protocol):
 
     def __init__(self) -> None:
         self.data = bytearray()
+        self.paused = False
 
     def data_received(self, data: bytes) -> None:
         self.data += data
+
+    def pause_writing(self) -> None:
+        self.paused = True
 
 
 def test_wrap_transport_takes_over_from_another_protocol() -> None:
@@ -561,6 +565,81 @@ def test_wrap_transport_takes_over_from_another_protocol() -> None:
             assert await stream.recv() == b"second"
             stream.close()
             await stream.wait_closed()
+
+    run(main())
+
+
+def test_wrap_transport_keeps_the_previous_protocols_pause_for_writing() -> None:
+    codec = FixedLength(65536)
+    chunk = b"w" * 65536
+
+    async def main() -> None:
+        stream, reader, writer, server = await framed_and_raw(codec)
+        transport = stream.transport
+        old = _Collect()
+        transport.set_protocol(old)
+        for _ in range(2000):  # the peer does not read: the transport pauses its protocol
+            transport.write(chunk)
+            if old.paused:
+                break
+            await asyncio.sleep(0)
+        assert old.paused
+        wrapped = framing.aio.wrap_transport(transport, codec)
+        sending = asyncio.ensure_future(wrapped.send(chunk))
+        await asyncio.sleep(0.1)
+        assert not sending.done()  # the pause carried over: send waits
+        while not sending.done():  # the peer reads: the transport resumes the new protocol
+            await asyncio.wait_for(reader.readexactly(65536), 5)
+        await sending
+        await close_all(wrapped, writer, server)
+
+    run(main())
+
+
+class _MemoryTransport(asyncio.Transport):
+    """A transport without asyncio's flow-control internals, holding what is written."""
+
+    def __init__(self, buffered: int) -> None:
+        super().__init__()
+        self.written = bytearray()
+        self.buffered = buffered  # what get_write_buffer_size() reports
+        self.protocol: asyncio.BaseProtocol | None = None
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self.protocol = protocol
+
+    def get_write_buffer_size(self) -> int:
+        return self.buffered
+
+    def get_write_buffer_limits(self) -> tuple[int, int]:
+        return (16384, 65536)
+
+    def is_reading(self) -> bool:
+        return True
+
+    def is_closing(self) -> bool:
+        return False
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        self.written += data
+
+
+@pytest.mark.parametrize(("buffered", "waits"), [(65537, True), (65536, False)])
+def test_wrap_transport_infers_a_pause_from_the_buffer_of_any_transport(
+    buffered: int, waits: bool
+) -> None:
+    codec = Lines()
+
+    async def main() -> None:
+        transport = _MemoryTransport(buffered)
+        stream = framing.aio.wrap_transport(transport, codec)
+        sending = asyncio.ensure_future(stream.send(b"hi"))
+        await asyncio.sleep(0.01)
+        assert sending.done() is not waits
+        assert transport.written == b"hi\n"
+        assert isinstance(transport.protocol, asyncio.Protocol)
+        transport.protocol.resume_writing()
+        await sending
 
     run(main())
 

@@ -1,0 +1,223 @@
+"""The framed stream of ``framing.aio``: whole messages over an asyncio transport.
+
+``recv()`` takes the next message out of the protocol's decoder
+(``framing._aio_protocol``); ``send()`` writes a message's encoded parts in
+one synchronous step, so frames never interleave, then waits while the
+transport's write buffer is above its high-water mark::
+
+    await stream.send(b"hello")     # LengthPrefixed("!I"): 00 00 00 05 68 65 6c 6c 6f
+    await stream.recv()             # b'hello', from the same bytes on the other side
+"""
+
+from __future__ import annotations
+
+import asyncio
+import errno
+from collections.abc import AsyncIterator, Iterable, Sequence
+from types import TracebackType
+from typing import Any, cast
+
+from ._aio_protocol import FramedProtocol
+from ._base import Codec
+from ._types import Buffer
+from .errors import ConnectionClosed, EncodeError
+from .until_close import UntilClose
+
+__all__ = ["FramedStream"]
+
+_Bytes = bytes | bytearray | memoryview
+
+# Parts this small are joined into one write (one syscall); larger ones are
+# written as they are: write() sends what it can at once and (from 3.12) keeps
+# a view of the rest, not a copy. Not writelines(): it joins before 3.12, and
+# the 3.12/3.13 selector transport's version never paused the protocol until
+# CPython gh-127655 (Dec 2024), so the write buffer would grow without bound.
+_JOIN_LIMIT = 16 * 1024
+
+
+class FramedStream:
+    """One connection as a stream of messages: ``await recv()``, ``await send()``.
+
+    Made by ``open_connection``, ``start_server``, their Unix variants and the
+    ``wrap_*`` functions, not directly.
+    """
+
+    def __init__(self, transport: asyncio.Transport, protocol: FramedProtocol) -> None:
+        self._transport = transport
+        self._protocol = protocol
+        self._codec = protocol.decoder.codec  # what send() encodes with
+        self._until_close = isinstance(self._codec, UntilClose)  # send() half-closes
+        self._write_closed = False  # shutdown_write() was called
+        self._keepalive: list[object] = []  # e.g. a wrapped StreamWriter, which closes on __del__
+
+    def __repr__(self) -> str:
+        return f"<FramedStream {self._codec!r} peer={self.get_extra_info('peername')!r}>"
+
+    # -- receiving -------------------------------------------------------------
+
+    async def recv(self) -> bytes:
+        """The next message; ``ConnectionClosed`` at a clean EOF between messages.
+
+        ``IncompleteFrame`` if the peer stopped mid-frame; ``FrameTooLarge`` /
+        ``InvalidFrame`` where the decoder meets them. Safe to cancel: a
+        cancelled call takes nothing, the next call returns the message.
+        """
+        protocol = self._protocol
+        message = protocol.next_message()
+        while message is None:
+            await protocol.wait_for_data()
+            message = protocol.next_message()
+        return message
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self
+
+    async def __anext__(self) -> bytes:
+        protocol = self._protocol  # recv(), inlined: this is the hot loop of a server
+        try:
+            message = protocol.next_message()
+            while message is None:
+                await protocol.wait_for_data()
+                message = protocol.next_message()
+        except ConnectionClosed:
+            raise StopAsyncIteration from None
+        return message
+
+    @property
+    def buffered(self) -> int:
+        """Received bytes not yet returned as messages (bounded by ``limit`` and one frame)."""
+        return self._protocol.decoder.buffered
+
+    @property
+    def reading_paused(self) -> bool:
+        """Whether reading is paused until unread messages are received."""
+        return self._protocol.reading_paused
+
+    # -- sending ---------------------------------------------------------------
+
+    async def send(self, message: Buffer) -> None:
+        """Send one whole message, then wait while the write buffer is above its high-water mark.
+
+        Frames from concurrent tasks never interleave (each is written in one
+        synchronous step). With ``UntilClose`` the write side is shut down
+        after the message. A mutable buffer must not be changed until it is
+        sent (as with ``transport.write``). If a send is cancelled while it
+        waits, its message has been written already.
+        """
+        self._check_writable()
+        parts = self._codec.encode_parts(message)
+        if type(message) is bytes and len(message) < _JOIN_LIMIT:
+            self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
+        else:
+            _write(self._transport, parts)
+        if self._until_close:
+            self.shutdown_write()
+        if self._protocol.must_drain:
+            await self._protocol.drain()
+
+    async def send_many(self, messages: Iterable[Buffer]) -> None:
+        """Send several messages in as few writes as possible, then wait like ``send``.
+
+        Every message is encoded before any is written: an ``EncodeError``
+        sends nothing.
+        """
+        self._check_writable()
+        encode_parts = self._codec.encode_parts
+        parts: list[Buffer] = []
+        count = 0
+        for message in messages:
+            parts.extend(encode_parts(message))
+            count += 1
+        if self._until_close and count != 1:
+            if count > 1:
+                raise EncodeError(f"UntilClose carries one message per stream, not {count}")
+            return
+        if parts:
+            _write(self._transport, parts)
+        if self._until_close:
+            self.shutdown_write()
+        if self._protocol.must_drain:
+            await self._protocol.drain()
+
+    def shutdown_write(self) -> None:
+        """Half-close: send EOF (``write_eof``); receiving goes on. What ``UntilClose`` sends do."""
+        if not self._write_closed:
+            self._write_closed = True
+            if not self._transport.is_closing():
+                self._transport.write_eof()
+
+    def _check_writable(self) -> None:
+        if self._write_closed:
+            raise BrokenPipeError(
+                errno.EPIPE, "send() after the write side was shut down (shutdown_write/UntilClose)"
+            )
+        if self._protocol.lost or self._transport.is_closing():
+            raise ConnectionResetError("the connection is closed") from self._protocol.lost_because
+
+    # -- the connection --------------------------------------------------------
+
+    @property
+    def codec(self) -> Codec:
+        """The codec messages are sent and received with."""
+        return self._codec
+
+    def switch(self, codec: Codec) -> None:
+        """Use ``codec`` from the next message on, both ways; no received byte is lost."""
+        self._protocol.switch(codec)
+        self._codec = codec
+        self._until_close = isinstance(codec, UntilClose)
+
+    @property
+    def transport(self) -> asyncio.Transport:
+        """The asyncio transport underneath."""
+        return self._transport
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        """``transport.get_extra_info(name)``: ``"peername"``, ``"socket"``, ``"ssl_object"``..."""
+        return self._transport.get_extra_info(name, default)
+
+    def _keep_alive(self, owner: object) -> None:
+        """Keep a reference to ``owner`` (one that would close the transport when collected)."""
+        self._keepalive.append(owner)
+
+    def close(self) -> None:
+        """Close the connection (what is already written is still sent)."""
+        self._protocol.close()
+
+    def is_closing(self) -> bool:
+        """Whether the stream is closed or being closed."""
+        return self._transport.is_closing()
+
+    async def wait_closed(self) -> None:
+        """Wait until the connection is closed."""
+        await asyncio.shield(self._protocol.closed)
+
+    async def __aenter__(self) -> FramedStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+        await self.wait_closed()
+
+
+def _write(transport: asyncio.Transport, parts: Sequence[Buffer]) -> None:
+    """Write ``parts`` in order: small ones joined into one write, large ones not copied."""
+    chunks: list[Buffer] = []
+    small: list[Buffer] = []
+    for part in parts:
+        if len(cast(_Bytes, part)) < _JOIN_LIMIT:
+            small.append(part)
+            continue
+        if small:
+            chunks.append(b"".join(small))
+            small = []
+        chunks.append(part)
+    if small:
+        chunks.append(b"".join(small) if len(small) > 1 else small[0])
+    for chunk in chunks:
+        transport.write(cast(_Bytes, chunk))
