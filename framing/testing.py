@@ -67,6 +67,7 @@ __all__ = [
     "CodecLike",
     "DecoderLike",
     "check_codec",
+    "check_stream",
     "chunkings",
     "max_buffered_for",
     "messages_for",
@@ -551,7 +552,7 @@ def check_codec(
     def any_stream_any_chunking(data: Any) -> None:
         wire = data.draw(streams_for(codec, message_strategy), label="stream")
         chunks = data.draw(chunkings(wire), label="chunks")
-        _check_chunking_invariance(codec, wire, chunks, max_buffered)
+        check_stream(codec, wire, chunks, max_buffered=max_buffered)
 
     @config
     @hypothesis.given(data=st.data())
@@ -609,14 +610,36 @@ def _check_round_trip(
         assert codec.decode(wire) == messages, "decode() disagrees with the decoder"
 
 
-def _check_chunking_invariance(
-    codec: CodecLike, wire: bytes, chunks: list[bytes], max_buffered: int | None
-) -> None:
+def check_stream(
+    codec: CodecLike,
+    wire: bytes,
+    chunks: Sequence[bytes] | None = None,
+    *,
+    max_buffered: int | None = None,
+) -> list[tuple[str, Any]]:
+    """Decode one stream whole, one byte at a time (and as ``chunks``): the same events.
+
+    The invariant of a fuzz harness: any input decodes to messages or
+    ``FramingError``s (never another exception), the same however it is
+    cut, with ``buffered`` within ``max_buffered`` (default:
+    ``max_buffered_for(codec)``) and the decoder contract kept at every
+    step. Returns the events: ``("message", payload)`` or ``(error type
+    name, IncompleteFrame.partial or None)``; ``AssertionError`` otherwise.
+
+    >>> import framing
+    >>> check_stream(framing.Netstring(), b"2:hi,x")
+    [('message', b'hi'), ('InvalidFrame', None)]
+    """
+    if max_buffered is None:
+        max_buffered = max_buffered_for(codec)
+    wire = bytes(wire)
     whole = _run(codec, [wire], max_buffered).events
     bytewise = _run(codec, [wire[i : i + 1] for i in range(len(wire))], max_buffered).events
     assert bytewise == whole, f"fed one byte at a time: {bytewise!r}; fed whole: {whole!r}"
-    cut = _run(codec, chunks, max_buffered).events
-    assert cut == whole, f"fed as {chunks!r}: {cut!r}; fed whole: {whole!r}"
+    if chunks is not None:
+        cut = _run(codec, chunks, max_buffered).events
+        assert cut == whole, f"fed as {list(chunks)!r}: {cut!r}; fed whole: {whole!r}"
+    return whole
 
 
 def _check_unfinished_frame(

@@ -1,0 +1,17 @@
+"""Fuzz target: the Delimited decoder.
+
+Delimiters \\n, \\r\\n, aba, \\x00, \\r\\n\\r\\n, with small max_length values.
+
+Invariant: any input either decodes or raises FramingError, never anything else,
+and gives the same result fed whole or one byte at a time.
+
+The first byte of an input picks the configuration (fuzz/_harness.py), the rest
+is the stream. Run:
+    python fuzz/fuzz_delimited.py fuzz/corpus-work/delimited fuzz/corpus/delimited
+(libFuzzer flags such as -max_total_time=3600 apply; --random runs without atheris).
+"""
+
+from _harness import main
+
+if __name__ == "__main__":
+    main("delimited")
