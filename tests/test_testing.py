@@ -263,6 +263,50 @@ def test_a_correct_user_codec_passes() -> None:
     check_codec(Magic(), max_buffered=23, max_examples=EXAMPLES)
 
 
+class Bulk(framing.Codec):
+    """The README's example: RESP bulk strings, as Redis sends them: b"$5\\r\\nhello\\r\\n"."""
+
+    max_length = 1024
+
+    def encode_parts(self, message: Any) -> tuple[bytes, ...]:
+        payload = bytes(message)
+        if len(payload) > self.max_length:
+            raise framing.EncodeError(f"{len(payload)} bytes is more than {self.max_length}")
+        return (b"$%d\r\n" % len(payload), payload, b"\r\n")
+
+    def decoder(self) -> BulkDecoder:
+        return BulkDecoder(self)
+
+
+class BulkDecoder(framing.Decoder):
+    def _next(self) -> bytes | None:
+        buffer = self._buffer
+        end = buffer.find(b"\r\n", limit=8)
+        if end < 0:
+            if len(buffer) >= 8:
+                raise framing.InvalidFrame("no CRLF after the length")
+            return None
+        header = buffer.peek(end)
+        if header[:1] != b"$" or not header[1:].isdigit():
+            raise framing.InvalidFrame(f"bad bulk string header {header!r}")
+        length = int(header[1:])
+        if length > self.codec.max_length:
+            raise framing.FrameTooLarge(length, self.codec.max_length)
+        size = end + 2 + length + 2
+        if len(buffer) < size:
+            return None
+        if buffer.peek(size)[-2:] != b"\r\n":
+            raise framing.InvalidFrame("bulk string not followed by CRLF")
+        buffer.skip(end + 2)
+        payload = buffer.take(length)
+        buffer.skip(2)
+        return payload
+
+
+def test_the_readme_user_codec_passes() -> None:
+    check_codec(Bulk(), max_buffered=8 + 1024 + 2, max_examples=EXAMPLES)
+
+
 class EvenCodec(Magic):
     """Only even-length messages: messages_for must keep to what encode accepts."""
 
