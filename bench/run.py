@@ -24,7 +24,10 @@ Peers (``pip install -e ".[bench]"`` pins them):
 Ceilings: ``b"".join`` of the payload chunks (big messages, trickles), a bare
 ``struct.unpack_from`` loop over one bytes object (small length-prefixed),
 ``bytes.split(b"\\n")`` (small lines), one copy of each message (encoding), and
-a raw ``sendall`` / ``recv_into`` loop (sockets).
+a raw ``sendall`` / ``recv_into`` loop (sockets). A "reference" row is neither
+a peer nor a ceiling: a yardstick shown with its ratios, such as the raw loop
+receiving each 1 MiB message into a buffer of its own, as any receiver that
+returns messages must.
 """
 
 from __future__ import annotations
@@ -46,16 +49,16 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout
 import cobs.cobs
 
 from framing import bench
-from framing.bench import Echo, Messages, Stream, Tcp, Workload
+from framing.bench import Echo, Messages, Stream, Tally, Tcp, Workload
 
-PeerFn = Callable[[Any], "list[bytes] | int"]
+PeerFn = Callable[[Any], "list[Any] | Tally | int"]
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 30  # a limit no workload reaches
 _INSTALL = "pip install -e '.[bench]'"
 _LOOPS: list[asyncio.AbstractEventLoop] = []
 
 
-def _run_in_loop(coroutine: Coroutine[Any, Any, list[bytes]]) -> list[bytes]:
+def _run_in_loop(coroutine: Coroutine[Any, Any, list[Any] | Tally]) -> list[Any] | Tally:
     """Run ``coroutine`` on one reused event loop, so no decoding run pays for a new one."""
     if not _LOOPS:
         _LOOPS.append(asyncio.new_event_loop())
@@ -72,7 +75,7 @@ class _Transport:
 
     disconnecting = False
 
-    def __init__(self, out: list[Any]) -> None:
+    def __init__(self, out: Any) -> None:
         self.write = out.append  # what sendString writes
         self.writeSequence = out.extend  # what sendLine writes (line, delimiter)
 
@@ -80,10 +83,10 @@ class _Transport:
         raise AssertionError("the peer gave up on a valid stream")
 
 
-def _twisted(kind: str, delimiter: bytes = b"\n") -> Callable[[list[Any]], Any]:
+def _twisted(kind: str, delimiter: bytes = b"\n") -> Callable[[Any], Any]:
     from twisted.protocols import basic
 
-    def protocol(out: list[Any]) -> Any:
+    def protocol(out: Any) -> Any:
         if kind == "int32":
             proto: Any = basic.Int32StringReceiver()
         elif kind == "netstring":
@@ -103,8 +106,8 @@ def _twisted(kind: str, delimiter: bytes = b"\n") -> Callable[[list[Any]], Any]:
 def twisted_decode(kind: str, delimiter: bytes = b"\n") -> PeerFn:
     make = _twisted(kind, delimiter)
 
-    def run(stream: Stream) -> list[bytes]:
-        out: list[bytes] = []
+    def run(stream: Stream) -> list[Any] | Tally:
+        out = stream.sink()
         data_received = make(out).dataReceived
         for chunk in stream.chunks:
             data_received(chunk)
@@ -137,13 +140,13 @@ def twisted_encode(kind: str, delimiter: bytes = b"\n") -> PeerFn:
 # --------------------------------------------------------------------------
 
 
-def asyncio_readexactly(stream: Stream) -> list[bytes]:
-    async def main() -> list[bytes]:
+def asyncio_readexactly(stream: Stream) -> list[Any] | Tally:
+    async def main() -> list[Any] | Tally:
         reader = asyncio.StreamReader(limit=_BIG)
         for chunk in stream.chunks:
             reader.feed_data(chunk)
         reader.feed_eof()
-        out = []
+        out = stream.sink()
         readexactly, unpack = reader.readexactly, _HEADER.unpack
         while not reader.at_eof():
             (length,) = unpack(await readexactly(4))
@@ -156,13 +159,13 @@ def asyncio_readexactly(stream: Stream) -> list[bytes]:
 def asyncio_readuntil(delimiter: bytes) -> PeerFn:
     cut = -len(delimiter)
 
-    def run(stream: Stream) -> list[bytes]:
-        async def main() -> list[bytes]:
+    def run(stream: Stream) -> list[Any] | Tally:
+        async def main() -> list[Any] | Tally:
             reader = asyncio.StreamReader(limit=_BIG)
             for chunk in stream.chunks:
                 reader.feed_data(chunk)
             reader.feed_eof()
-            out = []
+            out = stream.sink()
             readuntil = reader.readuntil
             while not reader.at_eof():
                 out.append((await readuntil(delimiter))[:cut])
@@ -184,12 +187,12 @@ def _anyio_stream(stream: Stream) -> Any:
     return BufferedByteReceiveStream(receive)
 
 
-def anyio_receive_exactly(stream: Stream) -> list[bytes]:
+def anyio_receive_exactly(stream: Stream) -> list[Any] | Tally:
     import anyio
 
-    async def main() -> list[bytes]:
+    async def main() -> list[Any] | Tally:
         buffered = _anyio_stream(stream)
-        out: list[bytes] = []
+        out = stream.sink()
         receive_exactly, unpack = buffered.receive_exactly, _HEADER.unpack
         while True:
             try:
@@ -205,10 +208,10 @@ def anyio_receive_exactly(stream: Stream) -> list[bytes]:
 def anyio_receive_until(delimiter: bytes) -> PeerFn:
     import anyio
 
-    def run(stream: Stream) -> list[bytes]:
-        async def main() -> list[bytes]:
+    def run(stream: Stream) -> list[Any] | Tally:
+        async def main() -> list[Any] | Tally:
             buffered = _anyio_stream(stream)
-            out: list[bytes] = []
+            out = stream.sink()
             receive_until = buffered.receive_until
             while True:
                 try:
@@ -226,9 +229,9 @@ def anyio_receive_until(delimiter: bytes) -> PeerFn:
 # --------------------------------------------------------------------------
 
 
-def textbook_lp(stream: Stream) -> list[bytes]:
+def textbook_lp(stream: Stream) -> list[Any] | Tally:
     buf = b""
-    out = []
+    out = stream.sink()
     for chunk in stream.chunks:
         buf += chunk
         while len(buf) >= 4:
@@ -243,9 +246,9 @@ def textbook_lp(stream: Stream) -> list[bytes]:
 def textbook_delimited(
     delimiter: bytes, finish: Callable[[bytes], bytes] | None = None
 ) -> PeerFn:
-    def run(stream: Stream) -> list[bytes]:
+    def run(stream: Stream) -> list[Any] | Tally:
         buf = b""
-        out = []
+        out = stream.sink()
         for chunk in stream.chunks:
             buf += chunk
             while delimiter in buf:
@@ -266,9 +269,9 @@ def textbook_slip(stream: Stream) -> list[bytes]:
     return [frame for frame in frames if frame]  # RFC 1055 drops empty packets
 
 
-def textbook_netstring(stream: Stream) -> list[bytes]:
+def textbook_netstring(stream: Stream) -> list[Any] | Tally:
     buf = b""
-    out = []
+    out = stream.sink()
     for chunk in stream.chunks:
         buf += chunk
         while True:
@@ -325,9 +328,11 @@ def ceiling_split(stream: Stream) -> list[bytes]:
     return out
 
 
-def ceiling_join(stream: Stream) -> list[bytes]:
-    join = b"".join
-    return [join(chunks) for chunks in stream.payload_chunks]
+def ceiling_join(stream: Stream) -> list[Any] | Tally:
+    join, out = b"".join, stream.sink()
+    for chunks in stream.payload_chunks:
+        out.append(join(chunks))
+    return out
 
 
 def ceiling_copy(suffix: bytes) -> PeerFn:
@@ -359,9 +364,9 @@ def _recv_exactly(sock: Any, n: int) -> bytes:
     return buf
 
 
-def _textbook_receive(sock: Any, count: int) -> list[bytes]:
-    out = []
-    for _ in range(count):
+def _textbook_receive(sock: Any, tcp: Tcp) -> list[Any] | Tally:
+    out = tcp.sink()
+    for _ in range(tcp.expected):
         (length,) = _HEADER.unpack(_recv_exactly(sock, 4))
         out.append(_recv_exactly(sock, length))
     return out
@@ -373,9 +378,9 @@ def _send_each(sock: Any, messages: list[bytes]) -> None:
         sendall(pack(len(m)) + m)
 
 
-def tcp_textbook(tcp: Tcp) -> list[bytes]:
+def tcp_textbook(tcp: Tcp) -> list[Any] | Tally:
     with bench.loopback() as (a, b), bench.in_thread(lambda: _send_each(a, tcp.messages)):
-        return _textbook_receive(b, tcp.expected)
+        return _textbook_receive(b, tcp)
 
 
 def tcp_raw(tcp: Tcp) -> int:
@@ -387,6 +392,30 @@ def tcp_raw(tcp: Tcp) -> int:
 
     with bench.loopback() as (a, b), bench.in_thread(send):
         return bench.recv_raw(b, payload) // len(tcp.messages[0])
+
+
+def tcp_raw_fresh(tcp: Tcp) -> list[Any] | Tally:
+    """Raw, but each message received into a new buffer of its own, as a receiver must."""
+    size = len(tcp.messages[0])
+
+    def send() -> None:
+        for m in tcp.messages:
+            a.sendall(m)
+
+    with bench.loopback() as (a, b), bench.in_thread(send):
+        out = tcp.sink()
+        recv_into = b.recv_into
+        for _ in tcp.messages:
+            message = bytearray(size)
+            with memoryview(message) as view:
+                received = 0
+                while received < size:
+                    n = recv_into(view[received:])
+                    if not n:
+                        raise EOFError(f"closed after {received} of {size} bytes")
+                    received += n
+            out.append(message)
+        return out
 
 
 def tcp_send_each(tcp: Tcp) -> int:
@@ -401,9 +430,9 @@ def tcp_send_once(tcp: Tcp) -> int:
     return tcp.expected
 
 
-def tcp_recv_textbook(tcp: Tcp) -> list[bytes]:
+def tcp_recv_textbook(tcp: Tcp) -> list[Any] | Tally:
     with bench.loopback() as (a, b), bench.in_thread(lambda: a.sendall(tcp.wire)):
-        return _textbook_receive(b, tcp.expected)
+        return _textbook_receive(b, tcp)
 
 
 def tcp_recv_raw(tcp: Tcp) -> int:
@@ -541,7 +570,8 @@ def implementations(key: str) -> list[Entry]:
         "trickle-slip": [peer("textbook buf += chunk, replace", textbook_slip), join],
         "tcp-big": [
             peer("textbook sendall / recv + concatenate", tcp_textbook),
-            ceiling("raw sendall / recv_into", tcp_raw),
+            ceiling("raw sendall / recv_into one reused buffer", tcp_raw),
+            ("reference: raw, recv_into a new buffer per message", "reference", tcp_raw_fresh, ""),
         ],
         "tcp-small-send": [
             peer("one sendall per message", tcp_send_each),

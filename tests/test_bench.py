@@ -58,9 +58,28 @@ def test_framing_decode_rows_return_every_message_in_order(key: str) -> None:
     assert b"".join(stream.chunks) == stream.wire
     decode = workload.impls[0].fn
     assert decode is not None
-    assert decode(stream) == stream.messages
-    expected = SMOKE.small_count if "small" in key else SMOKE.big_count
-    assert stream.expected == expected
+    result = decode(stream)
+    if "small" in key:
+        assert stream.keep
+        assert result == stream.messages
+        assert stream.expected == SMOKE.small_count
+    else:  # big messages are counted and dropped, as a real receiver would
+        assert not stream.keep
+        assert isinstance(result, bench.Tally)
+        assert len(result) == stream.expected == SMOKE.big_count
+        assert result[-1] == stream.messages[-1]
+
+
+def test_a_tally_counts_and_keeps_only_the_last_message() -> None:
+    tally = bench.Tally()
+    with pytest.raises(IndexError):
+        tally[-1]
+    tally.append(b"a")
+    tally.extend([b"b", b"c"])
+    assert len(tally) == 3
+    assert tally[-1] == b"c"
+    with pytest.raises(IndexError):
+        tally[0]
 
 
 @pytest.mark.parametrize(
