@@ -48,7 +48,6 @@ def _iov_max() -> int:
 
 
 IOV_MAX = _iov_max()  # the most buffers one sendmsg() takes (POSIX: at least 16)
-_WAITALL = getattr(socket, "MSG_WAITALL", 0)
 
 
 def byte_view(data: Buffer) -> View:
@@ -157,14 +156,13 @@ class InPlace:
     def fill(self, sock: socket.socket) -> bool:
         """Receive until full (True), or until EOF (False); exceptions propagate."""
         view = self._view
-        # MSG_WAITALL: one system call for the whole rest on a blocking
-        # socket (a signal, EOF or an error still end it early; the loop goes
-        # on). A socket with a timeout is non-blocking underneath and gets
-        # what is there. ssl sockets take no flags.
-        flags = _WAITALL if can_gather(sock) else 0
+        # No MSG_WAITALL: a signal would cut such a call short *with* data,
+        # and a handler that raises (KeyboardInterrupt) then loses the count.
+        # A plain recv_into() waiting for data fails with EINTR instead, and
+        # the handler's exception leaves nothing behind.
         while self.filled < self.size:
             with view[self.filled :] as rest:
-                received = sock.recv_into(rest, 0, flags)
+                received = sock.recv_into(rest)
             if not received:
                 return False
             self.filled += received
