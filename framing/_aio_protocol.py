@@ -163,7 +163,8 @@ class FramedProtocol(asyncio.Protocol):
             raise ConnectionClosed("the peer closed the connection")
         if self._exception is not None:
             raise self._exception.with_traceback(None)
-        self._estimate = decoder.buffered  # one partial frame at most
+        if self._estimate > self._limit:
+            self._estimate = decoder.buffered  # one partial frame at most
         if self._reading_paused:  # the consumer caught up: read on
             self._resume_reading()
         return None
