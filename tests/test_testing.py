@@ -8,6 +8,8 @@ every check it makes can fail.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from typing import Any
 
 import pytest
@@ -486,3 +488,20 @@ def test_a_broken_codec_fails_the_suite(codec: Magic, complaint: str) -> None:
     # Each bug is its own failure, an AssertionError that names it.
     with pytest.raises(AssertionError, match=complaint):
         check_codec(codec, max_buffered=23, settings=FIND_FAST)
+
+
+def test_framing_testing_imports_without_hypothesis() -> None:
+    # hypothesis is a test dependency: importing the module (and the core) must not need it.
+    code = (
+        "import sys; sys.modules['hypothesis'] = None\n"
+        "import framing, framing.testing\n"
+        "print(framing.testing.max_buffered_for(framing.Lines(max_length=3)))\n"
+        "try:\n"
+        "    framing.testing.messages_for(framing.Lines())\n"
+        "except ImportError:\n"
+        "    print('needs hypothesis')\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert result.stdout.split() == ["5", "needs", "hypothesis"]
