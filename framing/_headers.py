@@ -61,7 +61,10 @@ class StructLayout(HeaderLayout):
             raise ValueError(
                 f"header format {format!r} is not one struct integer such as '!I', '>H' or 'B'"
             )
-        self.struct = self._struct = struct.Struct(format)
+        try:
+            self.struct = self._struct = struct.Struct(format)
+        except struct.error as error:  # "<n": size_t exists only in native mode
+            raise ValueError(f"header format {format!r} is not a struct format: {error}") from None
         self.size = self._struct.size
         signed = format[-1].islower()
         self.max_value = 2 ** (8 * self.size - signed) - 1

@@ -269,3 +269,10 @@ def test_detach_returns_a_parsed_header_with_the_payload_so_far() -> None:
     assert decoder.next_frame() is None
     assert decoder.detach() == b"\x00\x00\x00\x0aabc"
     assert decoder.buffered == 0
+
+
+@pytest.mark.parametrize("header", ["<n", "!N", ">n"])
+def test_native_only_size_formats_with_a_byte_order_are_refused(header: str) -> None:
+    # struct accepts n and N only in native mode; the error must be a ValueError.
+    with pytest.raises(ValueError, match="header"):
+        LengthPrefixed(header)
