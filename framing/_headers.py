@@ -147,7 +147,11 @@ class ConstructIntegerLayout(HeaderLayout):
             raise ValueError(f"header construct {con!r} does not parse to an integer")
         self._con = con
         self.size = size
-        self.max_value = 2 ** (8 * size) - 1
+        try:  # all ones parse to -1 when the integer is signed
+            signed = int(con.parse(b"\xff" * size)) < 0
+        except construct.ConstructError:
+            signed = False
+        self.max_value = 2 ** (8 * size - signed) - 1
 
     def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
         assert self.size is not None
@@ -160,7 +164,10 @@ class ConstructIntegerLayout(HeaderLayout):
         return self.size, check_not_negative(int(length)), None
 
     def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
-        return bytes(self._con.build(length))
+        try:
+            return bytes(self._con.build(length))
+        except construct.ConstructError as error:
+            raise EncodeError(f"cannot build the length header for {length}: {error}") from None
 
 
 class ConstructStructLayout(HeaderLayout):

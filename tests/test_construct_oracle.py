@@ -226,3 +226,24 @@ def test_struct_header_of_variable_size_is_refused() -> None:
 def test_encoding_fields_without_a_struct_header_is_refused() -> None:
     with pytest.raises(EncodeError):
         LengthPrefixed("!I").encode(b"hello", type=3)
+
+
+def test_signed_construct_integer_of_any_kind_has_a_signed_range() -> None:
+    # Hex() wraps Int16sb: not a FormatField, so read through construct itself.
+    codec = LengthPrefixed(c.Hex(c.Int16sb))
+    assert codec.max_length == 2**15 - 1
+    assert codec.decode(codec.encode(b"abc")) == [b"abc"]
+    with pytest.raises(ValueError, match="max_length"):
+        LengthPrefixed(c.Hex(c.Int16sb), max_length=2**15)
+
+
+def test_unsigned_construct_integer_of_any_kind_has_the_full_range() -> None:
+    assert LengthPrefixed(c.Hex(c.Int16ub)).max_length == 2**16 - 1
+
+
+def test_construct_integer_that_refuses_a_length_refuses_it_both_ways() -> None:
+    codec = LengthPrefixed(c.ExprValidator(c.Int8ub, lambda length, _: length < 100))
+    assert codec.decode(codec.encode(b"x" * 99)) == [b"x" * 99]
+    with pytest.raises(EncodeError):
+        codec.encode(b"x" * 100)
+    assert kinds(decode_every_way(codec, b"\x64" + b"x" * 100)) == [InvalidFrame]
