@@ -314,3 +314,24 @@ def test_bench_run_times_peers_and_ceilings_at_smoke_size(
     ceilings = [row for row in measured if row["role"] == "ceiling"]
     assert len(ceilings) == 5
     assert all(row["vs_ceiling"] == pytest.approx(1.0) for row in ceilings)
+
+
+def test_bench_summary_is_a_markdown_table_of_the_framing_rows(tmp_path: Path) -> None:
+    path = tmp_path / "bench.json"
+    assert bench.run_cli(["--smoke", "--only", "trickle-lp", "--json", str(path)]) == 0
+    spec = importlib.util.spec_from_file_location(
+        "bench_summary", Path(__file__).resolve().parent.parent / "bench" / "summary.py"
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    summary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(summary)
+    text = summary.markdown(json.loads(path.read_text()))
+    header, _, columns, rule, line = text.splitlines()
+    assert header.startswith("Measured ")
+    assert "Python" in header
+    assert columns.startswith("| workload | framing row | figure |")
+    assert rule == "|---|---|---|---|---|---|---|---|"
+    assert line.startswith("| trickle-lp | framing | ")
+    assert " ms | - | - | - | " in line  # no peers in framing bench: no ratios
+    assert line.endswith("linearity <= 5 met |") or line.endswith("linearity <= 5 MISSED |")
