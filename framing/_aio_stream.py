@@ -140,13 +140,26 @@ class FramedStream:
             await self._protocol.drain()
 
     def shutdown_write(self) -> None:
-        """Half-close: send EOF (``write_eof``); receiving goes on. What ``UntilClose`` sends do."""
+        """Half-close: send EOF (``write_eof``); receiving goes on. What ``UntilClose`` sends do.
+
+        ``NotImplementedError`` on a transport that cannot half-close (TLS).
+        """
         if not self._write_closed:
+            self._check_half_close()
             self._write_closed = True
             if not self._transport.is_closing():
                 self._transport.write_eof()
 
+    def _check_half_close(self) -> None:
+        if not self._transport.can_write_eof():
+            raise NotImplementedError(
+                f"{type(self._transport).__name__} cannot half-close (TLS cannot): "
+                "UntilClose and shutdown_write() need plain TCP or a Unix socket"
+            )
+
     def _check_writable(self) -> None:
+        if self._until_close:  # refuse before anything is written
+            self._check_half_close()
         if self._write_closed:
             raise BrokenPipeError(
                 errno.EPIPE, "send() after the write side was shut down (shutdown_write/UntilClose)"

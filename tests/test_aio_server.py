@@ -184,6 +184,34 @@ def test_tls_server_and_client_through_the_ssl_kwarg(tmp_path: Path) -> None:
     run(main(), timeout=30)
 
 
+def test_until_close_over_tls_is_refused_before_anything_is_sent(tmp_path: Path) -> None:
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    received: list[bytes] = []
+
+    async def collect(stream: FramedStream) -> None:
+        received.extend([m async for m in stream])
+
+    async def main() -> None:
+        async with serving(collect, UntilClose(), ssl=server_context) as port:
+            stream = await framing.aio.open_connection(
+                LOCALHOST, port, UntilClose(), ssl=client_context
+            )
+            async with stream:
+                with pytest.raises(NotImplementedError, match="half-close"):
+                    await stream.send(b"needs a half-close")
+                with pytest.raises(NotImplementedError, match="half-close"):
+                    await stream.send_many([b"needs a half-close"])
+                with pytest.raises(NotImplementedError, match="half-close"):
+                    stream.shutdown_write()
+            await asyncio.sleep(0.05)
+        assert received == [b""]  # the stream ended without the message: nothing was sent
+
+    run(main(), timeout=30)
+
+
 def test_tls_stream_paused_for_reading_still_closes(tmp_path: Path) -> None:
     cert, key = _self_signed(tmp_path)
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
