@@ -77,7 +77,7 @@ CODECS: list[Any] = [
 
 # Our suite keeps to a few examples per check (the profile's number when
 # smaller), so that it stays fast; the fuzz/ targets are the long runs.
-EXAMPLES = min(30, settings().max_examples)
+EXAMPLES = min(25, settings().max_examples)
 
 
 def _marked(codec: Any) -> Any:
@@ -466,7 +466,7 @@ class ForgetsOnDetachDecoder(MagicDecoder):
 
 # The same examples on every run (each bug is found within them), no time spent shrinking.
 FIND_FAST = settings(
-    max_examples=300, phases=[Phase.explicit, Phase.generate], database=None, derandomize=True
+    max_examples=150, phases=[Phase.explicit, Phase.generate], database=None, derandomize=True
 )
 
 
