@@ -100,9 +100,9 @@ class FramedStream:
 
         Frames from concurrent tasks never interleave (each is written in one
         synchronous step). With ``UntilClose`` the write side is shut down
-        after the message. A mutable buffer must not be changed until it is
-        sent (as with ``transport.write``). If a send is cancelled while it
-        waits, its message has been written already.
+        after the message. A ``bytearray`` may be reused as soon as ``send``
+        returns. If a send is cancelled while it waits, its message has been
+        written already.
         """
         self._check_writable()
         parts = self._codec.encode_parts(message)
@@ -219,18 +219,22 @@ class FramedStream:
 
 
 def _write(transport: asyncio.Transport, parts: Sequence[Buffer]) -> None:
-    """Write ``parts`` in order: small ones joined into one write, large ones not copied."""
-    chunks: list[Buffer] = []
+    """Write ``parts`` in order: small ones joined into one write, large ones not copied.
+
+    The transport may keep what it is given until it is sent, after ``send()``
+    has returned, so a mutable part (a ``bytearray`` message) is copied: the
+    caller may reuse it at once. Immutable ``bytes`` are never copied.
+    """
     small: list[Buffer] = []
     for part in parts:
         if len(cast(_Bytes, part)) < _JOIN_LIMIT:
             small.append(part)
             continue
         if small:
-            chunks.append(b"".join(small))
+            transport.write(b"".join(small))
             small = []
-        chunks.append(part)
+        if type(part) is not bytes and not memoryview(part).readonly:
+            part = bytes(part)
+        transport.write(cast(_Bytes, part))
     if small:
-        chunks.append(b"".join(small) if len(small) > 1 else small[0])
-    for chunk in chunks:
-        transport.write(cast(_Bytes, chunk))
+        transport.write(b"".join(small))  # one bytes part is written as it is, not copied

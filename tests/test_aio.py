@@ -295,6 +295,26 @@ def test_connection_reset_by_peer_is_an_oserror_after_the_messages_before_it() -
     run(main())
 
 
+@pytest.mark.parametrize("size", [100, 1 << 20])
+def test_a_bytearray_may_be_reused_as_soon_as_send_returns(size: int) -> None:
+    codec = FixedLength(size)
+
+    async def main() -> None:
+        stream, reader, writer, server = await framed_and_raw(codec, write_limit=16 << 20)
+        stream.transport.write(b"\x00" * (4 << 20))  # fills the socket: what follows waits
+        buffer = bytearray(b"a" * size)
+        await stream.send(buffer)
+        await stream.send_many([buffer, memoryview(buffer)])
+        assert stream.transport.get_write_buffer_size() > 3 * size  # not sent yet
+        buffer[:] = b"b" * size  # reused at once
+        await reader.readexactly(4 << 20)
+        for _ in range(3):
+            assert await reader.readexactly(size) == b"a" * size
+        await close_all(stream, writer, server)
+
+    run(main())
+
+
 def test_encode_error_in_send_many_sends_nothing() -> None:
     codec = FixedLength(2)
 
