@@ -23,6 +23,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 
 from ._base import Codec
@@ -39,6 +40,9 @@ SPEC is STYLE[:ARGUMENT][,OPTION...], one of:
 Options: max=SIZE (512, 16K, 1M, 2G) sets the largest payload. Delimiters take
 backslash escapes (\\r \\n \\t \\0 \\\\ \\, \\xHH). Examples: length:!I,
 length:varint,max=1M, lines:crlf, delimited:\\r\\n\\r\\n, fixed:16."""
+
+
+_SPEC_ARG = "the framing style, such as length:!I or lines (see below)"
 
 
 def _spec(text: str) -> Codec:
@@ -64,8 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     """The parser of every subcommand."""
     parser = argparse.ArgumentParser(
         prog="framing",
-        description="Message framing codecs: see what crosses the wire, frame and unframe "
-        "streams, talk to framed services.",
+        description=textwrap.fill(
+            "Message framing codecs: see what crosses the wire, frame and unframe streams, "
+            "talk to framed services. Each COMMAND has its own --help.",
+            79,
+        ),
         epilog=_SPEC_HELP,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -75,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
             help=help,
-            description=description,
+            description=textwrap.fill(description, 79),
             epilog=_SPEC_HELP,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
@@ -94,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
         "Frame stdin to stdout: one message per input line (without its \\n or \\r\\n), or "
         "all of stdin as one message with --whole.",
     )
-    encode.add_argument("spec", metavar="SPEC", type=_spec)
+    encode.add_argument("spec", metavar="SPEC", type=_spec, help=_SPEC_ARG)
     encode.add_argument("--whole", action="store_true", help="all of stdin is one message")
 
     decode = command(
@@ -104,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
         "payloads back to back (--raw), or each frame's position, length and a hex/ASCII dump "
         "(--show). Stops with status 1 at the first bad frame, after the messages before it.",
     )
-    decode.add_argument("spec", metavar="SPEC", type=_spec)
+    decode.add_argument("spec", metavar="SPEC", type=_spec, help=_SPEC_ARG)
     _output_modes(decode)
 
     serve = command(
@@ -114,7 +121,7 @@ def build_parser() -> argparse.ArgumentParser:
         "time; with --echo send each message back. Port 0 picks a free port (printed on "
         "stderr).",
     )
-    serve.add_argument("spec", metavar="SPEC", type=_spec)
+    serve.add_argument("spec", metavar="SPEC", type=_spec, help=_SPEC_ARG)
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     serve.add_argument("--port", type=_port, required=True, help="port to listen on")
     serve.add_argument("--echo", action="store_true", help="send every message back")
@@ -128,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         "given), then shut down the sending side and print every reply until the server "
         "closes.",
     )
-    send.add_argument("spec", metavar="SPEC", type=_spec)
+    send.add_argument("spec", metavar="SPEC", type=_spec, help=_SPEC_ARG)
     send.add_argument("host", metavar="HOST")
     send.add_argument("port", metavar="PORT", type=_port)
     send.add_argument("messages", metavar="MESSAGE", nargs="*", help="messages to send")
