@@ -21,10 +21,11 @@ frame and go on; the others stay failed and raise the same error again.
 Speed: iterating a decoder first asks the style for a *batch*, every
 complete, valid frame in the buffer at once (``_take_batch()``, a tight loop
 or one C-level ``split``), and hands out a plain list iterator over it, chained
-to the frame-at-a-time path for what follows. The batch's wire bytes are kept,
-so ``buffered`` and ``detach()`` stay exact if the caller stops half-way
-through it; a bad frame is never part of a batch, so errors still come from
-``_next()`` in stream order.
+to the frame-at-a-time path for what follows. If the caller stops half-way
+through a batch, ``buffered`` and ``detach()`` rebuild the wire bytes of the
+messages not yet handed out (a batch holds only frames whose wire form its
+messages determine), so they stay exact; a bad frame is never part of a
+batch, so errors still come from ``_next()`` in stream order.
 """
 
 from __future__ import annotations
@@ -89,11 +90,12 @@ class Decoder(ABC):
         self._buffer = ReceiveBuffer()  # wire bytes fed and not yet part of a returned message
         self._eof = False  # feed_eof() was called
         self._error: FramingError | None = None  # raised again on every call once failed
-        # The last batch: its messages, the iterator handed out over them, the
-        # wire bytes they came from, and the wire bytes each adds to its length.
+        # The last batch: its messages, the iterator handed out over them, and
+        # how a message's wire form is rebuilt: followed by _batch_terminator,
+        # or (None) codec.encode(message), which adds _batch_overhead bytes.
         self._batch: list[bytes] = []
         self._pending: Iterator[bytes] | None = None
-        self._batch_wire = b""
+        self._batch_terminator: bytes | None = None
         self._batch_overhead = 0
 
     def __repr__(self) -> str:
@@ -154,7 +156,8 @@ class Decoder(ABC):
     @property
     def buffered(self) -> int:
         """Wire bytes fed and not yet part of a returned message."""
-        return len(self._pending_wire()) + len(self._buffer)
+        pending = self._pending_messages()
+        return sum(map(len, pending)) + len(pending) * self._batch_overhead + len(self._buffer)
 
     @property
     def bytes_needed(self) -> int | None:
@@ -180,27 +183,32 @@ class Decoder(ABC):
     # -- batches ---------------------------------------------------------------
 
     def _take_batch(self) -> list[bytes]:
-        """Consume every complete, valid frame at once; set ``_batch_wire`` and overhead.
+        """Consume every complete, valid frame at once (setting how to rebuild their wire form).
 
         Styles without a fast path return ``[]`` and are read frame by frame.
         """
         return []
 
+    def _pending_messages(self) -> list[bytes]:
+        """The batch's messages not yet handed out."""
+        if self._pending is None:
+            return []
+        left = length_hint(self._pending)
+        return self._batch[len(self._batch) - left :] if left else []
+
     def _pending_wire(self) -> bytes:
         """The wire bytes of the batch's messages not yet handed out."""
-        if self._pending is None:
+        pending = self._pending_messages()
+        if not pending:
             return b""
-        left = length_hint(self._pending)
-        if not left:
-            return b""
-        handed_out = self._batch[: len(self._batch) - left]
-        consumed = sum(map(len, handed_out)) + len(handed_out) * self._batch_overhead
-        return self._batch_wire[consumed:]
+        terminator = self._batch_terminator
+        if terminator is None:
+            return b"".join(map(self.codec.encode, pending))
+        return terminator.join(pending) + terminator
 
     def _end_batch(self) -> None:
         self._batch = []
         self._pending = None
-        self._batch_wire = b""
 
     # -- the step each style implements --------------------------------------
 

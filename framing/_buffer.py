@@ -15,9 +15,12 @@ The storage is picked for speed:
 - a remainder that outgrows the chunks is kept in a ``bytearray`` that grows
   in place and drops its consumed prefix only when that is at least as long
   as what remains (amortised O(1) per byte);
-- a large frame whose length the decoder knows (``expect()``) is collected as
-  a list of chunks and joined once when complete: one copy, like
-  ``b"".join``.
+- a large frame (``collect()``: one whose length the decoder knows, or a
+  long delimited one) is kept as the list of chunks fed, searched chunk by
+  chunk, and joined once when complete: one copy, as ``b"".join`` does.
+  Small chunks are first gathered into a ``bytearray`` of up to 64 KiB, so
+  the list stays short (a list of thousands of tiny chunks makes every
+  garbage collection pass slower, and decoding a trickle superlinear).
 """
 
 from __future__ import annotations
@@ -27,27 +30,44 @@ from typing import Any
 
 from ._types import Buffer
 
-__all__ = ["ReceiveBuffer"]
+__all__ = ["LARGE_FRAME", "ReceiveBuffer"]
 
 # Below this size a slice of a bytearray is copied twice (bytearray slice,
 # then bytes), which costs less than creating and releasing a memoryview.
 _SMALL_COPY = 4096
-# Frames at least this long are collected as a list of chunks (see expect()).
+# Frames at least this long are collected as a list of chunks (see collect()).
 LARGE_FRAME = 256 * 1024
+# While collecting, chunks shorter than this are gathered into one of this size.
+_GATHER = 65536
 
 
 class ReceiveBuffer:
-    """Bytes received and not yet consumed, addressed relative to the read offset."""
+    """Bytes received and not yet consumed, addressed relative to the read offset.
 
-    __slots__ = ("_chunked", "_chunks", "_data", "_searched", "_start", "_want")
+    The bytes are ``_data[_start:]`` followed by the ``_chunks`` fed since
+    ``collect()``.
+    """
+
+    __slots__ = (
+        "_chunked",
+        "_chunks",
+        "_collecting",
+        "_data",
+        "_scan_index",
+        "_scan_offset",
+        "_searched",
+        "_start",
+    )
 
     def __init__(self) -> None:
         self._data: bytes | bytearray = b""  # received bytes; those before _start are consumed
         self._start = 0  # read offset into _data
         self._searched = 0  # bytes after _start already searched for the delimiter
-        self._chunks: list[bytes] = []  # chunks fed while collecting a large frame
+        self._collecting = False  # feed() appends chunks to _chunks
+        self._chunks: list[bytes | bytearray] = []  # chunks fed while collecting a large frame
         self._chunked = 0  # bytes in _chunks
-        self._want = 0  # bytes the large frame being collected needs, 0 when not collecting
+        self._scan_index = 0  # the chunk the delimiter search has reached
+        self._scan_offset = 0  # where that chunk starts, counted from the first chunk
 
     def __len__(self) -> int:
         return len(self._data) - self._start + self._chunked
@@ -59,12 +79,11 @@ class ReceiveBuffer:
 
     def feed(self, chunk: Buffer) -> None:
         """Append ``chunk`` (copied unless it is ``bytes``, which is kept as it is)."""
+        if self._collecting:
+            self._collect(chunk)
+            return
         if type(chunk) is not bytes:
             chunk = bytes(chunk)
-        if self._want:
-            self._chunks.append(chunk)
-            self._chunked += len(chunk)
-            return
         data, start = self._data, self._start
         left = len(data) - start
         if not left:
@@ -81,21 +100,40 @@ class ReceiveBuffer:
                 self._start = 0
             data += chunk
 
-    def expect(self, size: int) -> None:
-        """The current frame needs ``size`` bytes: collect them as chunks if that is large."""
-        if size >= LARGE_FRAME and len(self) < size and not self._want:
-            self._want = size
+    def collect(self, size: int | None = None) -> None:
+        """Keep further chunks as they are, to join them once the frame is complete.
+
+        For a frame of known ``size``, only if it is large and not all here;
+        without one (a long delimited frame), from now on.
+        """
+        if size is None or (size >= LARGE_FRAME and len(self) < size):
+            self._collecting = True
+
+    def _collect(self, chunk: Buffer) -> None:
+        """Keep ``chunk`` for the large frame: as it is, or gathered with other small ones."""
+        chunks = self._chunks
+        size = len(memoryview(chunk)) if type(chunk) is not bytes else len(chunk)
+        if size >= _GATHER // 16:
+            chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
+        elif chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
+            chunks[-1] += chunk
+        else:
+            chunks.append(bytearray(chunk))
+        self._chunked += size
 
     def _flatten(self) -> None:
-        """Join the collected chunks into the storage (before searching or peeking)."""
+        """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
         if self._chunks:
-            view = memoryview(self._data)[self._start :]
-            self._data = b"".join([view, *self._chunks])
-            view.release()
+            with memoryview(self._data) as view:
+                self._data = b"".join([view[self._start :], *self._chunks])
             self._start = 0
-            self._chunks = []
-            self._chunked = 0
-        self._want = 0
+            self._drop_chunks()
+        self._collecting = False
+
+    def _drop_chunks(self) -> None:
+        self._chunks = []
+        self._chunked = 0
+        self._scan_index = self._scan_offset = 0
 
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage."""
@@ -109,18 +147,25 @@ class ReceiveBuffer:
 
     def byte_at(self, index: int) -> int:
         """The byte at ``index`` (which must be buffered)."""
-        self._flatten()
-        return self._data[self._start + index]
+        position = self._start + index
+        if position < len(self._data):
+            return self._data[position]
+        position -= len(self._data)
+        for chunk in self._chunks:
+            if position < len(chunk):
+                return chunk[position]
+            position -= len(chunk)
+        raise IndexError(index)
 
     def unpack(self, header: struct.Struct, offset: int = 0) -> tuple[Any, ...]:
         """``header`` unpacked from the bytes at ``offset`` (which must be buffered)."""
-        if self._chunks and self._start + offset + header.size > len(self._data):
+        if self._start + offset + header.size > len(self._data):
             self._flatten()
         return header.unpack_from(self._data, self._start + offset)
 
     def peek(self, size: int) -> bytes:
         """Up to ``size`` bytes from the read offset, without consuming them."""
-        if self._chunks and self._start + size > len(self._data):
+        if self._start + size > len(self._data):
             self._flatten()
         start = self._start
         return bytes(self._data[start : start + size])
@@ -130,7 +175,7 @@ class ReceiveBuffer:
         data, start = self._data, self._start
         end = start + size
         if end > len(data):
-            return self._take_chunks(size)
+            return self._take_from_chunks(size)
         if type(data) is bytes:
             out = data[start:end]
         elif size < _SMALL_COPY:
@@ -141,10 +186,11 @@ class ReceiveBuffer:
         self._consumed(end)
         return out
 
-    def _take_chunks(self, size: int) -> bytes:
-        """Consume ``size`` bytes that run into the collected chunks: one join, one copy."""
-        parts: list[Buffer] = [memoryview(self._data)[self._start :]]
-        need = size - len(parts[0])  # type: ignore[arg-type]
+    def _take_from_chunks(self, size: int, *, keep: bool = True) -> bytes:
+        """Consume ``size`` bytes that run into the collected chunks: one join (if ``keep``)."""
+        head = memoryview(self._data)[self._start :]
+        parts: list[Buffer] = [head]
+        need = size - len(head)
         chunks = self._chunks
         index = 0
         while need > len(chunks[index]):
@@ -152,25 +198,24 @@ class ReceiveBuffer:
             need -= len(chunks[index])
             index += 1
         last = chunks[index]
-        parts.append(memoryview(last)[:need])
-        out = b"".join(parts)
-        for part in parts:
-            if isinstance(part, memoryview):
-                part.release()
+        with memoryview(last) as tail, tail[:need] as used:
+            parts.append(used)
+            out = b"".join(parts) if keep else b""
+        head.release()
         rest = chunks[index + 1 :]
         self._data = b"".join([last[need:], *rest]) if rest else last[need:]
         self._start = 0
-        self._searched = 0
-        self._chunks = []
-        self._chunked = 0
-        self._want = 0
+        self._searched = max(0, self._searched - size)
+        self._drop_chunks()
+        self._collecting = False
         return out
 
     def skip(self, size: int) -> None:
         """Consume and discard the next ``size`` bytes."""
         if self._start + size > len(self._data):
-            self._flatten()
-        self._consumed(self._start + size)
+            self._take_from_chunks(size, keep=False)
+        else:
+            self._consumed(self._start + size)
 
     def take_all(self) -> bytes:
         """Consume and return everything buffered."""
@@ -181,11 +226,10 @@ class ReceiveBuffer:
 
         Only the first ``limit`` bytes are searched when ``limit`` is given.
         """
-        self._flatten()
+        if self._chunks:
+            return self._find_in_chunks(delimiter)
         data, start = self._data, self._start
-        end = len(data)
-        if limit is not None and start + limit < end:
-            end = start + limit
+        end = len(data) if limit is None else min(len(data), start + limit)
         resume = start + max(0, self._searched - len(delimiter) + 1)
         index = data.find(delimiter, resume, end)
         if index < 0:
@@ -194,59 +238,88 @@ class ReceiveBuffer:
         self._searched = index - start
         return index - start
 
-    def count(self, sub: bytes, begin: int, end: int) -> int:
+    def _find_in_chunks(self, delimiter: bytes) -> int:
+        """``find`` while collecting: search on from the chunk the last search reached."""
+        if len(delimiter) != 1:  # a delimiter could straddle two chunks
+            self._flatten()
+            return self.find(delimiter)
+        chunks = self._chunks
+        head = len(self._data) - self._start  # bytes before the first chunk
+        if self._searched < head:
+            found = self._data.find(delimiter, self._start + self._searched)
+            if found >= 0:
+                self._searched = found - self._start
+                return self._searched
+            self._searched = head
+        index, offset = self._scan_index, self._scan_offset
+        while True:
+            chunk = chunks[index]
+            found = chunk.find(delimiter, max(0, self._searched - head - offset))
+            if found >= 0:
+                self._scan_index, self._scan_offset = index, offset
+                self._searched = head + offset + found
+                return self._searched
+            if index == len(chunks) - 1:  # the last chunk may still grow: stay on it
+                self._scan_index, self._scan_offset = index, offset
+                self._searched = head + offset + len(chunk)
+                return -1
+            offset += len(chunk)
+            index += 1
+
+    def has(self, sub: bytes) -> bool:
+        """Whether ``sub`` is buffered anywhere (not resumed: for whole-buffer checks)."""
+        self._flatten()
+        return self._data.find(sub, self._start) >= 0
+
+    def count(self, sub: bytes, begin: int = 0, end: int | None = None) -> int:
         """Non-overlapping occurrences of ``sub`` in ``[begin, end)``."""
         self._flatten()
         start = self._start
-        return self._data.count(sub, start + begin, start + end)
+        return self._data.count(sub, start + begin, len(self._data) if end is None else start + end)
 
     # -- batches: every complete frame at once --------------------------------
 
-    def complete_frames(self, delimiter: bytes) -> bytes:
-        """Every complete delimited frame, delimiters included, without consuming them.
+    def split(self, delimiter: bytes) -> list[bytes]:
+        """Everything buffered, split at each delimiter (left to right), without consuming it.
 
-        The result ends with the last delimiter that a left-to-right parse
-        finds; ``b""`` when there is no complete frame. The search resumes where
-        the previous one stopped, and the unfinished frame after the last
-        delimiter is not copied. ``skip(len(result))`` consumes them.
+        The last piece is what follows the last delimiter: the unfinished
+        frame. ``[]`` when no delimiter has arrived since the last search (or
+        a large frame is being collected, which the frame-at-a-time path
+        finishes). ``skip(len(self) - len(pieces[-1]))`` consumes the frames.
         """
-        first = self.find(delimiter)
-        if first < 0:
-            return b""
+        if self._chunks or self.find(delimiter) < 0:
+            return []
+        return self.pieces(delimiter)
+
+    def pieces(self, delimiter: bytes) -> list[bytes]:
+        """Everything buffered, split at each delimiter, without consuming it."""
+        self._flatten()
         data, start = self._data, self._start
-        stop = data.rfind(delimiter, start + first) + len(delimiter)
         if type(data) is bytes:
-            region = data[start:stop]
-        else:
-            with memoryview(data) as view:
-                region = view[start:stop].tobytes()
-        if _overlaps(delimiter):
-            # b"aa" in b"aaa": the tail a left-to-right parse leaves is not a frame.
-            tail = region.split(delimiter)[-1]
-            region = region[: len(region) - len(tail)]
-        return region
+            return (data[start:] if start else data).split(delimiter)
+        with memoryview(data) as view:
+            return view[start:].tobytes().split(delimiter)
 
     def take_prefixed(
         self, header: struct.Struct, max_length: int, header_in_length: bool
-    ) -> tuple[list[bytes], bytes]:
+    ) -> list[bytes]:
         """Consume every complete frame with a ``header`` length prefix and a valid length.
 
-        Returns the payloads and the wire bytes they came from. Stops before
-        the first frame that is incomplete or whose length is negative or
-        above ``max_length``, leaving it for the frame-at-a-time path.
+        Stops before the first frame that is incomplete or whose length is
+        negative or above ``max_length``, leaving it to the frame-at-a-time path.
         """
         size = header.size
         adjust = size if header_in_length else 0
         unpack = header.unpack_from
         data, start = self._data, self._start
         if self._chunks or start + size > len(data):
-            return [], b""
+            return []
         if type(data) is not bytes:
             # Copy the storage to bytes once a frame is complete, not while a
             # long one is still arriving.
             (length,) = unpack(data, start)
             if start + size + length - adjust > len(data):
-                return [], b""
+                return []
             with memoryview(data) as view:
                 data = self._data = view[start:].tobytes()
             start = self._start = 0
@@ -262,16 +335,13 @@ class ReceiveBuffer:
                 break
             append(data[position + size : stop])
             position = stop
-        wire = data[start:position] if payloads else b""
         self._consumed(position)
-        return payloads, wire
+        return payloads
 
-    def take_fixed(self, size: int) -> bytes:
-        """Consume and return every complete ``size``-byte frame, back to back."""
+    def take_fixed(self, size: int) -> list[bytes]:
+        """Consume and return every complete ``size``-byte frame."""
         count = (len(self._data) - self._start) // size
-        return self.take(count * size) if count else b""
-
-
-def _overlaps(delimiter: bytes) -> bool:
-    """Whether a proper suffix of ``delimiter`` is also its prefix (b"aa", b"aba")."""
-    return any(delimiter.endswith(delimiter[:k]) for k in range(1, len(delimiter)))
+        if not count:
+            return []
+        wire = self.take(count * size)
+        return [wire[start : start + size] for start in range(0, len(wire), size)]

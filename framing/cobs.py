@@ -67,6 +67,8 @@ class COBS(Codec):
 class COBSDecoder(DelimitedDecoder):
     """Splits at ``b"\\x00"`` and unstuffs each frame."""
 
+    _collects = False  # the code-byte walk reads the frame's bytes as it grows
+
     def __init__(self, codec: COBS) -> None:
         super().__init__(codec, _END)
         self._code_at = 0  # offset of the next code byte of the frame not yet walked
@@ -85,8 +87,8 @@ class COBSDecoder(DelimitedDecoder):
         except _cobs.DecodeError as error:
             raise InvalidFrame(f"bad COBS frame of {end} bytes: {error}") from None
 
-    def _split(self, region: bytes) -> list[bytes] | None:
-        return None  # each frame is transformed: read them one by one
+    def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:
+        return None  # each frame is unstuffed and checked on its own: frame by frame
 
     def _payload_seen(self, end: int) -> int:
         # Walk the code bytes: a code byte c is followed by c - 1 data bytes and,

@@ -29,6 +29,7 @@ import re
 from dataclasses import KW_ONLY, dataclass
 
 from ._base import Codec, Decoder, as_view, check_max_length
+from ._buffer import LARGE_FRAME
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge
 
@@ -91,6 +92,14 @@ def _completes_delimiter(view: bytes | memoryview, delimiter: bytes) -> bool:
     return tail.find(delimiter) != len(tail) - len(delimiter)
 
 
+def too_long(frames: list[bytes], total: int, max_length: int) -> bool:
+    """Whether any of ``frames``, ``total`` bytes together, is longer than ``max_length``.
+
+    When they all fit together, none can be too long: no need to measure each.
+    """
+    return total > max_length and max(map(len, frames)) > max_length
+
+
 def check_payload_length(length: int, max_length: int) -> None:
     """``EncodeError`` for a payload the decoder on the other side would refuse."""
     if length > max_length:
@@ -106,6 +115,7 @@ class DelimitedDecoder(Decoder):
     """
 
     _resynchronises = True
+    _collects = True  # keep a long frame's chunks uncopied (frames cut by plain delimiters)
 
     def __init__(self, codec: Codec, delimiter: bytes) -> None:
         super().__init__(codec)
@@ -122,6 +132,8 @@ class DelimitedDecoder(Decoder):
             end = buffer.find(delimiter)
             if end < 0:
                 seen = self._payload_seen(len(buffer))
+                if seen >= LARGE_FRAME and self._collects and len(delimiter) == 1:
+                    buffer.collect()  # join the long frame's chunks once, when it ends
                 if seen > self._max_length:
                     # Drop what is buffered of the frame now: the caller may
                     # feed another chunk before asking again.
@@ -139,25 +151,28 @@ class DelimitedDecoder(Decoder):
     def _take_batch(self) -> list[bytes]:
         if self._skipping:
             return []
-        region = self._buffer.complete_frames(self._delimiter)
-        frames = self._split(region) if region else None
-        if not frames:
+        pieces = self._buffer.split(self._delimiter)
+        if not pieces:
             return []
-        self._buffer.skip(len(region))
-        self._batch_wire = region
+        tail = pieces.pop()  # the unfinished frame after the last delimiter
+        wire = len(self._buffer) - len(tail)
+        frames = self._batch_frames(pieces, wire - len(pieces) * len(self._delimiter))
+        if frames is None:
+            return []
+        self._buffer.skip(wire)
         return frames
 
-    def _split(self, region: bytes) -> list[bytes] | None:
-        """The payloads of the complete frames in ``region``, or None to read them one by one.
+    def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:
+        """The payloads of the complete frames ``pieces`` (``total`` bytes), or None.
 
-        None leaves the frames to ``_next()``, which reports what is wrong with them.
+        None leaves the frames to ``_next()``, one by one, which reports what
+        is wrong with them.
         """
-        frames = region.split(self._delimiter)
-        frames.pop()  # region ends with a delimiter: the last piece is empty
-        if max(map(len, frames)) > self._max_length:
+        if too_long(pieces, total, self._max_length):
             return None
+        self._batch_terminator = self._delimiter
         self._batch_overhead = len(self._delimiter)
-        return frames
+        return pieces
 
     def _skip(self) -> bool:
         """Discard the too-large frame up to its delimiter; whether that is done."""

@@ -68,13 +68,11 @@ class FixedLengthDecoder(Decoder):
         return max(0, self._size - len(self._buffer))
 
     def _take_batch(self) -> list[bytes]:
-        size = self._size
-        wire = self._buffer.take_fixed(size)
-        self._batch_wire = wire
-        return [wire[start : start + size] for start in range(0, len(wire), size)]
+        self._batch_terminator = b""
+        return self._buffer.take_fixed(self._size)
 
     def _next(self) -> bytes | None:
         if len(self._buffer) < self._size:
-            self._buffer.expect(self._size)
+            self._buffer.collect(self._size)
             return None
         return self._buffer.take(self._size)

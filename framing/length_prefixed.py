@@ -162,9 +162,12 @@ class LengthPrefixedDecoder(Decoder):
 
     def _take_batch(self) -> list[bytes]:
         layout = self._layout
-        if not isinstance(layout, StructLayout):
-            return []
-        payloads, self._batch_wire = self._buffer.take_prefixed(
+        header = self._header
+        if not isinstance(layout, StructLayout) or (
+            header is not None and len(self._buffer) < header[0] + header[1]
+        ):
+            return []  # no fast path, or not even the current frame is complete
+        payloads = self._buffer.take_prefixed(
             layout.struct, self._max_length, self._includes_header
         )
         if payloads:
@@ -181,7 +184,7 @@ class LengthPrefixedDecoder(Decoder):
             header = self._header = self._check(*header)
         size, length, fields = header
         if len(self._buffer) < size + length:
-            self._buffer.expect(size + length)
+            self._buffer.collect(size + length)
             return None
         self._header = None
         self._buffer.skip(size)

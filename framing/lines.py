@@ -27,7 +27,13 @@ from dataclasses import KW_ONLY, dataclass
 
 from ._base import Codec, as_view, check_max_length
 from ._types import Buffer
-from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length, contains
+from .delimited import (
+    DEFAULT_MAX_LENGTH,
+    DelimitedDecoder,
+    check_payload_length,
+    contains,
+    too_long,
+)
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["Lines"]
@@ -86,19 +92,30 @@ class LinesDecoder(DelimitedDecoder):
         buffer.skip(end + 1 - length)
         return line
 
-    def _split(self, region: bytes) -> list[bytes] | None:
-        lines = region.count(b"\n")
-        crlf = region.count(b"\r\n")
-        if crlf == lines:
-            frames, self._batch_overhead = region.split(b"\r\n"), 2
-        elif not crlf and not self._strict:
-            frames, self._batch_overhead = region.split(b"\n"), 1
-        else:  # mixed line ends (or bare LFs in strict mode): line by line
-            return None
-        frames.pop()
-        if max(map(len, frames)) > self._max_length:
-            return None
-        return frames
+    def _take_batch(self) -> list[bytes]:
+        # LF-only and CRLF-only streams split in one pass; mixed ones go line by line.
+        if self._skipping:
+            return []
+        buffer = self._buffer
+        pieces = buffer.split(b"\n")
+        if not pieces:
+            return []
+        terminator = b"\n"
+        if buffer.has(b"\r"):
+            crlf_pieces = buffer.pieces(b"\r\n")
+            if len(crlf_pieces) != len(pieces):  # some lines end in a bare LF
+                return []
+            pieces, terminator = crlf_pieces, b"\r\n"
+        elif self._strict:
+            return []
+        tail = pieces.pop()
+        wire = len(buffer) - len(tail)
+        if too_long(pieces, wire - len(pieces) * len(terminator), self._max_length):
+            return []
+        buffer.skip(wire)
+        self._batch_terminator = terminator
+        self._batch_overhead = len(terminator)
+        return pieces
 
     def _payload_seen(self, end: int) -> int:
         # The last byte may be the b"\r" of a b"\r\n".

@@ -85,7 +85,7 @@ class NetstringDecoder(Decoder):
         size, length = header
         buffer = self._buffer
         if len(buffer) <= size + length:
-            buffer.expect(size + length + 1)
+            buffer.collect(size + length + 1)
             return None
         if buffer.byte_at(size + length) != _COMMA:
             raise InvalidFrame(f"netstring of {length} bytes is not followed by ','")

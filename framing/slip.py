@@ -67,6 +67,8 @@ class SLIP(Codec):
 class SLIPDecoder(DelimitedDecoder):
     """Splits at END, drops empty packets and unescapes the others."""
 
+    _collects = False  # the escape counting reads the frame's bytes as it grows
+
     def __init__(self, codec: SLIP) -> None:
         super().__init__(codec, END)
         self._counted_to = 0  # buffered bytes of the frame already counted for escapes
@@ -92,8 +94,8 @@ class SLIPDecoder(DelimitedDecoder):
             )
         return escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
 
-    def _split(self, region: bytes) -> list[bytes] | None:
-        return None  # each frame is transformed: read them one by one
+    def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:
+        return None  # each frame is unstuffed and checked on its own: frame by frame
 
     def _payload_seen(self, end: int) -> int:
         # Count escape pairs incrementally, backing up one byte for a pair split
