@@ -62,7 +62,6 @@ logger = logging.getLogger("framing.aio")
 Handler = Callable[[FramedStream], Awaitable[object]]  # async def handler(stream): ...
 
 
-
 async def open_connection(
     host: str | None,
     port: int | None,
