@@ -112,7 +112,7 @@ class ReceiveBuffer:
     def _collect(self, chunk: Buffer) -> None:
         """Keep ``chunk`` for the large frame: as it is, or gathered with other small ones."""
         chunks = self._chunks
-        size = len(memoryview(chunk)) if type(chunk) is not bytes else len(chunk)
+        size = memoryview(chunk).nbytes if type(chunk) is not bytes else len(chunk)
         if size >= _GATHER // 16:
             chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
         elif chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
@@ -148,20 +148,17 @@ class ReceiveBuffer:
     def byte_at(self, index: int) -> int:
         """The byte at ``index`` (which must be buffered)."""
         position = self._start + index
-        if position < len(self._data):
-            return self._data[position]
-        position -= len(self._data)
-        for chunk in self._chunks:
-            if position < len(chunk):
-                return chunk[position]
+        chunk_index = 0
+        chunk = self._data
+        while position >= len(chunk):
             position -= len(chunk)
-        raise IndexError(index)
+            chunk = self._chunks[chunk_index]
+            chunk_index += 1
+        return chunk[position]
 
-    def unpack(self, header: struct.Struct, offset: int = 0) -> tuple[Any, ...]:
-        """``header`` unpacked from the bytes at ``offset`` (which must be buffered)."""
-        if self._start + offset + header.size > len(self._data):
-            self._flatten()
-        return header.unpack_from(self._data, self._start + offset)
+    def unpack(self, header: struct.Struct) -> tuple[Any, ...]:
+        """``header`` unpacked from the first bytes (which must be buffered before any chunks)."""
+        return header.unpack_from(self._data, self._start)
 
     def peek(self, size: int) -> bytes:
         """Up to ``size`` bytes from the read offset, without consuming them."""
@@ -239,18 +236,14 @@ class ReceiveBuffer:
         return index - start
 
     def _find_in_chunks(self, delimiter: bytes) -> int:
-        """``find`` while collecting: search on from the chunk the last search reached."""
-        if len(delimiter) != 1:  # a delimiter could straddle two chunks
-            self._flatten()
-            return self.find(delimiter)
+        """``find`` while collecting: search on from the chunk the last search reached.
+
+        Only decoders of single-byte delimiters collect (a longer one could
+        straddle two chunks), and only once the bytes before the chunks were
+        searched.
+        """
         chunks = self._chunks
         head = len(self._data) - self._start  # bytes before the first chunk
-        if self._searched < head:
-            found = self._data.find(delimiter, self._start + self._searched)
-            if found >= 0:
-                self._searched = found - self._start
-                return self._searched
-            self._searched = head
         index, offset = self._scan_index, self._scan_offset
         while True:
             chunk = chunks[index]

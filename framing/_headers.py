@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import struct
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
@@ -32,20 +33,20 @@ VARINT_MAX_BYTES = 10  # 64 bits, 7 per byte
 VARINT_MAX_VALUE = 2**64 - 1
 
 
-class HeaderLayout:
+class HeaderLayout(ABC):
     """How a length (and maybe other fields) is laid out in front of the payload."""
 
     size: int | None = None  # fixed header size, None when it varies
     max_value: int = 0  # the largest length the header can express
     has_fields = False  # whether frames carry fields besides the length
 
+    @abstractmethod
     def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
         """The header at the start of ``buffer``, or None if it is not all there."""
-        raise NotImplementedError
 
+    @abstractmethod
     def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
         """The header bytes declaring ``length``."""
-        raise NotImplementedError
 
     def header_size(self, length: int) -> int:
         """The size of the header that declares ``length``."""

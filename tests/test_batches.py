@@ -159,3 +159,107 @@ def test_detach_while_a_large_frame_is_collected_returns_its_bytes_in_order() ->
     assert decoder.bytes_needed == len(wire) - 300_000
     assert decoder.detach() == wire[:300_000]
     assert decoder.buffered == 0
+
+
+LONG = 300_000  # above the size at which a frame's chunks are collected, not copied
+
+
+def feed_in(decoder: Any, wire: bytes, size: int) -> list[bytes]:
+    out: list[bytes] = []
+    for start in range(0, len(wire), size):
+        decoder.feed(wire[start : start + size])
+        out.extend(decoder)
+    return out
+
+
+@pytest.mark.parametrize("chunk_size", [1, 7, 4096, 65536, 100_000])
+@pytest.mark.parametrize("ending", [b"\n", b"\r\n"])
+def test_long_line_arrives_whole_however_it_is_cut(chunk_size: int, ending: bytes) -> None:
+    line = bytes(range(32, 127)) * (LONG // 95)
+    wire = line + ending + b"next" + ending + b"par"
+    decoder = Lines(max_length=2 * LONG).decoder()
+    assert feed_in(decoder, wire, chunk_size) == [line, b"next"]
+    assert decoder.buffered == 3
+    decoder.feed(bytearray(ending))
+    assert list(decoder) == [b"par"]
+
+
+def test_long_delimited_frame_is_found_in_a_bytearray_chunk() -> None:
+    frame = b"y" * LONG
+    decoder = Delimited(b"\x00", max_length=LONG).decoder()
+    decoder.feed(frame[:1000])
+    assert list(decoder) == []
+    decoder.feed(memoryview(frame[1000:] + b"\x00z"))
+    assert list(decoder) == [frame]
+    assert decoder.detach() == b"z"
+
+
+def test_line_longer_than_max_length_is_reported_once_while_collected_then_skipped() -> None:
+    from framing import FrameTooLarge
+
+    decoder = Lines(max_length=LONG).decoder()
+    errors = []
+    for _ in range(LONG // 4096 + 10):
+        decoder.feed(b"x" * 4096)
+        try:
+            assert list(decoder) == []
+        except FrameTooLarge as error:
+            errors.append(error)
+    decoder.feed(b"x\nafter\n")
+    assert list(decoder) == [b"after"]
+    assert [(e.length, e.max_length) for e in errors] == [(errors[0].length, LONG)]
+    assert errors[0].length > LONG
+
+
+def test_eof_inside_a_collected_line_reports_all_its_bytes() -> None:
+    from framing import IncompleteFrame
+
+    decoder = Lines(max_length=2 * LONG).decoder()
+    wire = b"w" * LONG
+    assert feed_in(decoder, wire, 5000) == []
+    assert decoder.buffered == LONG
+    decoder.feed_eof()
+    with pytest.raises(IncompleteFrame) as raised:
+        decoder.next_frame()
+    assert raised.value.partial == wire
+
+
+def test_unterminated_collected_line_is_the_last_message_when_allowed() -> None:
+    decoder = Lines(max_length=2 * LONG, allow_unterminated=True).decoder()
+    assert feed_in(decoder, b"v" * LONG, 3000) == []
+    decoder.feed_eof()
+    assert list(decoder) == [b"v" * LONG]
+
+
+def test_unterminated_last_line_longer_than_max_length_is_too_large_at_eof() -> None:
+    from framing import FrameTooLarge
+
+    decoder = Lines(max_length=3, allow_unterminated=True).decoder()
+    decoder.feed(b"abcd")
+    assert list(decoder) == []
+    decoder.feed_eof()
+    with pytest.raises(FrameTooLarge) as raised:
+        decoder.next_frame()
+    assert (raised.value.length, raised.value.max_length) == (4, 3)
+    assert decoder.next_frame() is None
+
+
+def test_detach_while_a_line_is_collected_returns_its_bytes_in_order() -> None:
+    decoder = Lines(max_length=2 * LONG).decoder()
+    wire = bytes(range(256)).replace(b"\n", b"") * (LONG // 255)
+    assert feed_in(decoder, wire, 1000) == []
+    assert decoder.detach() == wire
+    decoder.feed(b"fresh\n")
+    assert list(decoder) == [b"fresh"]
+
+
+def test_next_is_the_iterator_protocol_over_next_frame() -> None:
+    decoder = Lines().decoder()
+    decoder.feed(b"a\nb")
+    assert next(decoder) == b"a"
+    with pytest.raises(StopIteration):
+        next(decoder)
+    assert not decoder.eof
+    decoder.feed_eof()
+    assert decoder.eof
+    assert "1 bytes buffered" in repr(decoder)
