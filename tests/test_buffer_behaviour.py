@@ -8,6 +8,7 @@ whatever the peer sends.
 
 from __future__ import annotations
 
+import array
 from typing import Any
 
 import pytest
@@ -477,3 +478,24 @@ def test_huge_length_header_is_refused_before_any_payload(codec: Any, header: by
     decoder, events = _hostile(codec, header + b"\x00" * 65536)
     assert events == [FrameTooLarge]
     assert decoder.buffered <= len(header) + 65536
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [LengthPrefixed("!I"), Lines(max_length=MIB), Netstring(), FixedLength(len(LARGE))],
+    ids=repr,
+)
+def test_large_frame_fed_as_wide_item_buffers_counts_bytes(codec: Any) -> None:
+    # A memoryview of 2-byte items has half as many items as bytes.
+    payload = LARGE.replace(b"\n", b"\x0b")
+    wire = codec.encode(payload)
+    wire += b"\x00" * (len(wire) % 2)  # whole items; a trailing extra byte at most
+    items = array.array("H")
+    items.frombytes(wire)
+    decoder, got = codec.decoder(), []
+    for start in range(0, len(items), 1000):
+        piece = memoryview(items)[start : start + 1000]
+        decoder.feed(piece)
+        got += decoder
+    assert got[:1] == [payload]
+    assert decoder.buffered == len(wire) - len(codec.encode(payload))
