@@ -30,7 +30,18 @@ from framing import (
     Netstring,
     UntilClose,
 )
-from helpers import CONFIGS, Config, chunked, drain, encode_all, fed, is_terminal, wire_bound
+from helpers import (
+    CONFIGS,
+    Config,
+    chunked,
+    decode_chunks,
+    drain,
+    encode_all,
+    fed,
+    is_terminal,
+    summary,
+    wire_bound,
+)
 
 MIB = 1024 * 1024
 STREAM_CONFIGS = [c for c in CONFIGS if not c.one_message]
@@ -499,3 +510,67 @@ def test_large_frame_fed_as_wide_item_buffers_counts_bytes(codec: Any) -> None:
         got += decoder
     assert got[:1] == [payload]
     assert decoder.buffered == len(wire) - len(codec.encode(payload))
+
+
+# -- large delimited frames, collected in chunks ----------------------------------
+
+LINE = LARGE.replace(b"\n", b"-").replace(b"\r", b"-")
+CHUNK_SIZES = [999, 4096, 65536, 100_000]
+
+
+def _in_chunks(codec: Any, wire: bytes, size: int) -> list[object]:
+    return summary(decode_chunks(codec, [wire[i : i + size] for i in range(0, len(wire), size)]))
+
+
+@pytest.mark.parametrize(
+    ("codec", "wire"),
+    [
+        (Lines(max_length=MIB), b"a\n" + LINE + b"\r\nb\n" + LINE + b"\n"),
+        (Lines(max_length=MIB, strict_crlf=True), b"a\r\n" + LINE + b"\nb\r\n"),
+        (Lines(max_length=len(LINE)), LINE + b"x\nok\n" + LINE + b"\n"),
+        (Lines(max_length=MIB), b"a\n" + LINE),
+        (Lines(max_length=MIB, allow_unterminated=True), b"a\n" + LINE),
+        (Delimited(max_length=MIB), LINE + b"\n" + LINE + b"\n\n"),
+        (Delimited(max_length=len(LINE) - 1), b"ok\n" + LINE + b"\nok\n"),
+        (Delimited(b"\r\n", max_length=MIB), LINE + b"\r\n" + LINE[:5] + b"\r\n"),
+        (
+            COBS(max_length=MIB),
+            COBS(max_length=MIB).encode(LARGE) + b"\x00" + COBS().encode(LARGE[:9]),
+        ),
+        (SLIP(max_length=MIB), SLIP(max_length=MIB).encode(LARGE * 2) + SLIP().encode(b"ok")),
+        (
+            SLIP(max_length=len(LARGE)),
+            SLIP(max_length=MIB).encode(LARGE + b"\xc0") + SLIP().encode(b"ok"),
+        ),
+    ],
+    ids=lambda value: repr(value) if not isinstance(value, bytes) else f"{len(value)}B",
+)
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_large_delimited_frames_decode_alike_in_any_chunk_size(
+    codec: Any, wire: bytes, size: int
+) -> None:
+    assert _in_chunks(codec, wire, size) == summary(decode_chunks(codec, [wire]))
+
+
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_large_line_detached_half_way_is_handed_over_exactly(size: int) -> None:
+    wire = b"a\n" + LINE + b"\n"
+    decoder = Lines(max_length=MIB).decoder()
+    fed_bytes = 0
+    while fed_bytes < len(wire) // 2:
+        decoder.feed(wire[fed_bytes : fed_bytes + size])
+        fed_bytes += size
+        list(decoder)
+    assert decoder.detach() == wire[2:fed_bytes]
+
+
+def test_large_line_partial_at_eof_is_the_whole_line() -> None:
+    decoder = Lines(max_length=MIB).decoder()
+    for start in range(0, len(LINE), 4096):
+        decoder.feed(LINE[start : start + 4096])
+        assert list(decoder) == []
+        assert decoder.buffered == min(len(LINE), start + 4096)
+    decoder.feed_eof()
+    with pytest.raises(IncompleteFrame) as info:
+        decoder.next_frame()
+    assert info.value.partial == LINE
