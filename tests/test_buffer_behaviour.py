@@ -574,3 +574,23 @@ def test_large_line_partial_at_eof_is_the_whole_line() -> None:
     with pytest.raises(IncompleteFrame) as info:
         decoder.next_frame()
     assert info.value.partial == LINE
+
+
+def test_decoder_repr_names_its_codec_and_buffered_bytes() -> None:
+    text = repr(fed(Lines(max_length=5), b"abc"))
+    assert "Lines(max_length=5" in text
+    assert "3" in text
+
+
+def test_next_on_a_decoder_gives_one_message_then_stops() -> None:
+    decoder = fed(Lines(), b"a\n")
+    assert next(decoder) == b"a"
+    with pytest.raises(StopIteration):
+        next(decoder)
+
+
+def test_decoder_tells_whether_eof_was_fed() -> None:
+    decoder = Lines().decoder()
+    assert decoder.eof is False
+    decoder.feed_eof()
+    assert decoder.eof is True

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import construct as c
 import pytest
 from hypothesis import given
@@ -247,3 +249,24 @@ def test_construct_integer_that_refuses_a_length_refuses_it_both_ways() -> None:
     with pytest.raises(EncodeError):
         codec.encode(b"x" * 100)
     assert kinds(decode_every_way(codec, b"\x64" + b"x" * 100)) == [InvalidFrame]
+
+
+def test_construct_that_cannot_parse_zeros_is_not_a_length() -> None:
+    with pytest.raises(ValueError, match="integer"):
+        LengthPrefixed(c.Const(b"\x01\x02"))
+
+
+def test_integer_with_a_computed_byte_order_is_read_through_construct() -> None:
+    header = c.BytesInteger(3, swapped=lambda _: True)
+    codec = LengthPrefixed(header)
+    assert codec.encode(b"abc") == b"\x03\x00\x00abc"
+    assert decode_every_way(codec, b"\x03\x00\x00abc") == [b"abc"]
+
+
+def test_frame_is_its_payload_with_fields_and_pickles() -> None:
+    frame = LengthPrefixed(HEADER).decode(b"FR\x05\x00\x02hi")[0]
+    assert frame == b"hi"
+    assert "hi" in repr(frame)
+    assert "'type': 5" in repr(frame)
+    copy = pickle.loads(pickle.dumps(frame))
+    assert (copy, copy.fields, type(copy)) == (b"hi", {"type": 5}, Frame)

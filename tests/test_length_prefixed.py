@@ -276,3 +276,14 @@ def test_native_only_size_formats_with_a_byte_order_are_refused(header: str) -> 
     # struct accepts n and N only in native mode; the error must be a ValueError.
     with pytest.raises(ValueError, match="header"):
         LengthPrefixed(header)
+
+
+def test_ten_byte_varint_above_2_to_64_minus_1_is_invalid() -> None:
+    wire = b"\xff" * 9 + b"\x02"
+    assert kinds(decode_every_way(LengthPrefixed("varint"), wire)) == [InvalidFrame]
+
+
+def test_bytes_needed_is_unknown_before_the_header_is_complete() -> None:
+    decoder = fed(LengthPrefixed("!I"), b"\x00\x00")
+    assert decoder.next_frame() is None
+    assert decoder.bytes_needed is None

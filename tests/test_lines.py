@@ -119,3 +119,8 @@ def test_strict_bare_lf_line_within_max_length_is_invalid() -> None:
 def test_encode_refuses_lf_and_trailing_cr_in_any_bytes_like(as_type: type, payload: bytes) -> None:
     with pytest.raises(EncodeError):
         Lines().encode(as_type(payload))
+
+
+def test_allow_unterminated_last_line_over_max_length_is_too_large() -> None:
+    events = decode_every_way(Lines(max_length=3, allow_unterminated=True), b"ab\nabcd")
+    assert kinds(events) == [b"ab", FrameTooLarge]
