@@ -12,9 +12,9 @@ that returns it to the caller, which gives three properties at once:
   codec's decoder (nothing was decoded ahead with the old codec).
 
 Flow control, reading: the decoder's ``buffered`` bytes are the unread
-messages (plus one partial frame). When they exceed ``limit`` while no
-``recv()`` is waiting, reading pauses (``transport.pause_reading()``); it
-resumes when the consumer asks for a message the buffered bytes do not
+messages (plus one partial frame). When they exceed ``limit``, reading pauses
+(``transport.pause_reading()``), so they never exceed ``limit`` plus one read;
+it resumes when the consumer asks for a message the buffered bytes do not
 complete (then what is buffered is one partial frame, which the codec's
 ``max_length`` bounds). A flooding peer thus fills its own socket buffers,
 not our memory. To keep the check cheap, ``buffered`` is only measured when
@@ -100,12 +100,12 @@ class FramedProtocol(asyncio.Protocol):
         decoder.feed(data)
         self._messages = None  # renew the iterator: batch the new bytes
         estimate = self._estimate = self._estimate + len(data)
-        if self._waiter is not None:
-            self._wake()
-        elif estimate > self._limit and not self._reading_paused:
+        if estimate > self._limit and not self._reading_paused:
             buffered = self._estimate = decoder.buffered
             if buffered > self._limit // 2:
-                self._pause_reading()
+                self._pause_reading()  # a waiting recv() resumes it if no frame is complete
+        if self._waiter is not None:
+            self._wake()
 
     def eof_received(self) -> bool:
         """The peer shut down its write side; keep ours open (half-close) unless over TLS."""

@@ -51,6 +51,7 @@ async def wait_until(condition: object, timeout: float = 5.0) -> None:
 def test_send_waits_for_a_slow_reader_and_the_write_buffer_stays_bounded() -> None:
     codec = LengthPrefixed("!I")
     size = 16 * 1024
+    frame = size + 4  # on the wire
     high = 64 * 1024
     count = 2000  # 32 MiB: far more than the socket buffers hold
 
@@ -79,7 +80,7 @@ def test_send_waits_for_a_slow_reader_and_the_write_buffer_stays_bounded() -> No
                 largest = max(largest, transport.get_write_buffer_size())
                 if not send.done():  # nobody reads: send keeps waiting
                     blocked_at = i
-                    assert transport.get_write_buffer_size() <= high + size
+                    assert transport.get_write_buffer_size() <= high + frame
                     reading.set()
                     await send
                     break
@@ -89,7 +90,7 @@ def test_send_waits_for_a_slow_reader_and_the_write_buffer_stays_bounded() -> No
                 largest = max(largest, transport.get_write_buffer_size())
             stream.shutdown_write()
             await wait_until(lambda: len(received) == count, timeout=20)
-            assert largest <= high + size
+            assert largest <= high + frame
             assert received == [numbered(i, size) for i in range(count)]
             stream.close()
 
@@ -162,16 +163,36 @@ def test_reading_goes_on_when_the_bytes_past_the_limit_were_already_read() -> No
         stream, _, writer, server = await framed_and_raw(codec, limit=1000)
         receiving = asyncio.ensure_future(stream.recv())
         await asyncio.sleep(0)
-        writer.write(b"a" * 2000)  # 20 messages arrive while recv() waits: no pause
+        writer.write(b"a" * 600)  # 6 messages: under the limit
         assert await receiving == b"a" * 100
-        for _ in range(19):  # read them all, but do not ask for the 21st
+        for _ in range(5):  # read them all
             assert await stream.recv() == b"a" * 100
-        writer.write(b"b" * 10)  # past the limit only by the count of bytes fed
+        writer.write(b"b" * 450)  # 1050 bytes fed: past the limit, but 450 unread
         await asyncio.sleep(0.05)
-        assert stream.buffered == 10
+        assert stream.buffered == 450
         assert not stream.reading_paused
-        writer.write(b"b" * 90)
-        assert await stream.recv() == b"b" * 100
+        writer.write(b"b" * 50)
+        assert [await stream.recv() for _ in range(5)] == [b"b" * 100] * 5
+        await close_all_quietly(stream, writer, server)
+
+    run(main())
+
+
+def test_a_burst_past_the_limit_pauses_even_while_recv_waits() -> None:
+    codec = FixedLength(100)
+
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(codec, limit=1000)
+        receiving = asyncio.ensure_future(stream.recv())
+        await asyncio.sleep(0)
+        writer.write(b"a" * 3000)  # arrives in one read while recv() waits
+        assert await receiving == b"a" * 100
+        assert stream.reading_paused  # 2900 unread bytes: no more until they are read
+        writer.write(b"b" * 100)
+        await asyncio.sleep(0.05)
+        assert stream.buffered == 2900
+        assert [await stream.recv() for _ in range(29)] == [b"a" * 100] * 29
+        assert await stream.recv() == b"b" * 100  # the consumer caught up: reading resumed
         await close_all_quietly(stream, writer, server)
 
     run(main())
@@ -210,7 +231,7 @@ def test_a_frame_larger_than_the_limit_still_arrives() -> None:
     run(main(), timeout=20)
 
 
-def test_a_waiting_recv_keeps_reading_a_large_frame_without_pausing() -> None:
+def test_a_waiting_recv_receives_a_frame_far_larger_than_the_limit() -> None:
     codec = Netstring()
     big = b"n" * (3 * 1024 * 1024)
 
