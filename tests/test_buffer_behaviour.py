@@ -594,3 +594,15 @@ def test_decoder_tells_whether_eof_was_fed() -> None:
     assert decoder.eof is False
     decoder.feed_eof()
     assert decoder.eof is True
+
+
+@pytest.mark.parametrize("codec", [LengthPrefixed("<H"), FixedLength(2)], ids=repr)
+def test_stopping_half_way_through_a_batch_keeps_the_rest_exactly(codec: Any) -> None:
+    wire = encode_all(codec, [b"ab", b"cd", b"ef"]) + b"\x01"
+    decoder = fed(codec, wire)
+    for message in decoder:
+        assert message == b"ab"
+        break
+    rest = wire[len(codec.encode(b"ab")) :]
+    assert decoder.buffered == len(rest)
+    assert decoder.detach() == rest
