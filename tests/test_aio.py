@@ -51,6 +51,15 @@ def run(coro: Awaitable[T], timeout: float = 10.0) -> T:
     return asyncio.run(bounded())
 
 
+async def wait_until(condition: Callable[[], object], timeout: float = 5.0) -> None:
+    """Poll ``condition()`` every few milliseconds until it is true (at most ``timeout`` s)."""
+    for _ in range(int(timeout / 0.005)):
+        if condition():
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError("condition never became true")
+
+
 async def echo(stream: FramedStream) -> None:
     """Send every message back; return at the peer's clean EOF."""
     async for message in stream:
@@ -377,8 +386,9 @@ def test_switch_after_eof_keeps_the_eof() -> None:
         writer.write(b"line\nrest of the stream")
         writer.write_eof()
         assert await stream.recv() == b"line"
-        await asyncio.sleep(0.05)  # the EOF arrives
-        stream.switch(UntilClose())
+        with pytest.raises(IncompleteFrame):  # the EOF has arrived, after an unfinished line
+            await stream.recv()
+        stream.switch(UntilClose())  # the unfinished line's bytes and the EOF carry over
         assert await stream.recv() == b"rest of the stream"
         with pytest.raises(ConnectionClosed):
             await stream.recv()
@@ -543,8 +553,7 @@ def test_wrap_streams_resumes_a_reader_paused_by_its_limit() -> None:
         server = await asyncio.start_server(peer, LOCALHOST, 0)
         host, port = server.sockets[0].getsockname()
         reader, writer = await asyncio.open_connection(host, port, limit=1000)
-        await asyncio.sleep(0.05)  # the reader pauses its transport at 2 * limit
-        assert not writer.transport.is_reading()
+        await wait_until(lambda: not writer.transport.is_reading())  # paused at 2 * limit
         stream = await framing.aio.wrap_streams(reader, writer, frames, limit=1 << 20)
         assert stream.transport.is_reading()  # we are under our limit: read on
         assert [len(m) async for m in stream] == [1000] * count
@@ -577,8 +586,7 @@ def test_wrap_transport_takes_over_from_another_protocol() -> None:
             loop = asyncio.get_running_loop()
             transport, old = await loop.create_connection(_Collect, LOCALHOST, port)
             transport.write(b"first\x00sec")
-            await asyncio.sleep(0.05)
-            assert bytes(old.data) == b"first\x00"
+            await wait_until(lambda: bytes(old.data) == b"first\x00")
             stream = framing.aio.wrap_transport(transport, codec, initial=old.data)
             assert await stream.recv() == b"first"
             await stream.send(b"ond")  # completes b"sec" on the wire: b"second\x00"

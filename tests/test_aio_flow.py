@@ -23,7 +23,7 @@ import framing
 import framing.aio
 from framing import COBS, SLIP, ConnectionClosed, FixedLength, LengthPrefixed, Lines, Netstring
 from framing.aio import FramedStream
-from test_aio import LOCALHOST, framed_and_raw, run, serving
+from test_aio import LOCALHOST, framed_and_raw, run, serving, wait_until
 
 READ_CHUNK = 256 * 1024  # the most a selector transport reads at once
 
@@ -31,16 +31,6 @@ READ_CHUNK = 256 * 1024  # the most a selector transport reads at once
 def numbered(i: int, size: int = 64) -> bytes:
     """Message ``i``: its number, padded to ``size`` bytes."""
     return b"%08d" % i + b"." * (size - 8)
-
-
-async def wait_until(condition: object, timeout: float = 5.0) -> None:
-    """Poll ``condition()`` every few milliseconds until it is true."""
-    assert callable(condition)
-    for _ in range(int(timeout / 0.005)):
-        if condition():
-            return
-        await asyncio.sleep(0.005)
-    raise AssertionError("condition never became true")
 
 
 # --------------------------------------------------------------------------
@@ -168,8 +158,7 @@ def test_reading_goes_on_when_the_bytes_past_the_limit_were_already_read() -> No
         for _ in range(5):  # read them all
             assert await stream.recv() == b"a" * 100
         writer.write(b"b" * 450)  # 1050 bytes fed: past the limit, but 450 unread
-        await asyncio.sleep(0.05)
-        assert stream.buffered == 450
+        await wait_until(lambda: stream.buffered == 450)
         assert not stream.reading_paused
         writer.write(b"b" * 50)
         assert [await stream.recv() for _ in range(5)] == [b"b" * 100] * 5
@@ -222,8 +211,7 @@ def test_a_frame_larger_than_the_limit_still_arrives() -> None:
     async def main() -> None:
         stream, _, writer, server = await framed_and_raw(codec, limit=64 * 1024)
         writer.write(codec.encode(big) + codec.encode(b"after"))
-        await asyncio.sleep(0.1)  # no recv() waiting: reading pauses mid-frame
-        assert stream.reading_paused
+        await wait_until(lambda: stream.reading_paused)  # no recv() waiting: paused mid-frame
         assert await stream.recv() == big  # asking for the frame resumes reading
         assert await stream.recv() == b"after"
         await close_all_quietly(stream, writer, server)

@@ -22,7 +22,7 @@ import framing
 import framing.aio
 from framing import ConnectionClosed, FramedSocket, LengthPrefixed, Lines, UntilClose
 from framing.aio import FramedStream
-from test_aio import BIG, ECHO_CASES, LOCALHOST, echo, run, serving
+from test_aio import BIG, ECHO_CASES, LOCALHOST, echo, run, serving, wait_until
 
 # --------------------------------------------------------------------------
 # many clients through one server
@@ -206,7 +206,7 @@ def test_until_close_over_tls_is_refused_before_anything_is_sent(tmp_path: Path)
                     await stream.send_many([b"needs a half-close"])
                 with pytest.raises(NotImplementedError, match="half-close"):
                     stream.shutdown_write()
-            await asyncio.sleep(0.05)
+            await wait_until(lambda: received)
         assert received == [b""]  # the stream ended without the message: nothing was sent
 
     run(main(), timeout=30)
