@@ -94,10 +94,12 @@ def test_request_handler_from_a_function_over_a_unix_socket(tmp_path: Any) -> No
     class Server(Recording, socketserver.ThreadingUnixStreamServer):
         daemon_threads = True
 
-    with serving(Server(path, handler)) as server:
-        with framing.connect(path, Netstring(), timeout=TIMEOUT) as fs:
-            fs.send(b"over AF_UNIX")
-            assert fs.recv() == b"over AF_UNIX"
+    with (
+        serving(Server(path, handler)) as server,
+        framing.connect(path, Netstring(), timeout=TIMEOUT) as fs,
+    ):
+        fs.send(b"over AF_UNIX")
+        assert fs.recv() == b"over AF_UNIX"
     assert server.errors == []
     assert seen == [(Netstring(), 5.0)]
 
@@ -113,14 +115,16 @@ def test_forking_tcp_server() -> None:
         def handle_message(self, message: bytes) -> bytes:
             return b"%s from %d" % (message, os.getpid())
 
-    with serving(Server(("127.0.0.1", 0), Pid)) as server:
-        with framing.connect(server.server_address, Pid.codec, timeout=TIMEOUT) as fs:
-            fs.send(b"hi")
-            reply = fs.recv()
-            # The child inherited a copy of this very socket: closing ours
-            # would not end the connection, a half-close does.
-            fs.shutdown_write()
-            assert list(fs) == []
+    with (
+        serving(Server(("127.0.0.1", 0), Pid)) as server,
+        framing.connect(server.server_address, Pid.codec, timeout=TIMEOUT) as fs,
+    ):
+        fs.send(b"hi")
+        reply = fs.recv()
+        # The child inherited a copy of this very socket: closing ours
+        # would not end the connection, a half-close does.
+        fs.shutdown_write()
+        assert list(fs) == []
     head, pid = reply.rsplit(b" ", 1)
     assert head == b"hi from"
     assert int(pid) != os.getpid()  # answered by a child process
@@ -136,18 +140,22 @@ def test_errors_other_than_a_clean_close_reach_handle_error() -> None:
     class Forgetful(FramedRequestHandler):  # overrides neither hook
         pass
 
-    with serving(ThreadingServer(("127.0.0.1", 0), Strict)) as server:
-        with framing.connect(server.server_address, LengthPrefixed(), timeout=TIMEOUT) as fs:
-            fs.send(b"too long for the server")
-            with pytest.raises(ConnectionClosed):
-                fs.recv()  # the server gives up on the connection
+    with (
+        serving(ThreadingServer(("127.0.0.1", 0), Strict)) as server,
+        framing.connect(server.server_address, LengthPrefixed(), timeout=TIMEOUT) as fs,
+    ):
+        fs.send(b"too long for the server")
+        with pytest.raises(ConnectionClosed):
+            fs.recv()  # the server gives up on the connection
     assert [type(e) for e in server.errors] == [framing.FrameTooLarge]
 
-    with serving(ThreadingServer(("127.0.0.1", 0), Forgetful)) as server:
-        with framing.connect(server.server_address, LengthPrefixed(), timeout=TIMEOUT) as fs:
-            fs.send(b"x")
-            with pytest.raises(ConnectionClosed):
-                fs.recv()
+    with (
+        serving(ThreadingServer(("127.0.0.1", 0), Forgetful)) as server,
+        framing.connect(server.server_address, LengthPrefixed(), timeout=TIMEOUT) as fs,
+    ):
+        fs.send(b"x")
+        with pytest.raises(ConnectionClosed):
+            fs.recv()
     assert [type(e) for e in server.errors] == [NotImplementedError]
 
 
@@ -165,9 +173,11 @@ def test_handler_settings_apply_to_the_connection() -> None:
             seen["same socket"] = sock is self.request
             self.framed.recv()  # the client says nothing: the timeout fires
 
-    with serving(ThreadingServer(("127.0.0.1", 0), Settings)) as server:
-        with framing.connect(server.server_address, Lines(), timeout=TIMEOUT) as fs:
-            with pytest.raises(ConnectionClosed):
-                fs.recv()  # closed by the server after its timeout
+    with (
+        serving(ThreadingServer(("127.0.0.1", 0), Settings)) as server,
+        framing.connect(server.server_address, Lines(), timeout=TIMEOUT) as fs,
+        pytest.raises(ConnectionClosed),
+    ):
+        fs.recv()  # closed by the server after its timeout
     assert seen == {"timeout": 0.2, "nodelay": 1, "same socket": True}
     assert [type(e) for e in server.errors] == [TimeoutError]
