@@ -62,13 +62,16 @@ class LargeFrames:
             return next(i for i, byte in enumerate(wire) if byte < 0x80) + 1
         return struct.calcsize(header)
 
-    def receive(self, sock: socket.socket, decoder: Decoder, needed: int) -> bytes | None:
-        """The payload of ``decoder``'s current frame, ``needed`` wire bytes short.
+    def receive(
+        self, sock: socket.socket, wire: bytes, needed: int, decoder: Decoder
+    ) -> bytes | None:
+        """The payload of the frame that starts with ``wire``, ``needed`` wire bytes short.
 
-        None when the frame did not finish well: its bytes are back in the
-        decoder (with EOF fed, if that is why), which raises the error.
+        ``wire`` is what the frame's decoder held (``detach()``); ``decoder``
+        is a fresh one for what follows. None when the frame did not finish
+        well: its bytes are in ``decoder`` (with EOF fed, if that is why),
+        which raises the error.
         """
-        wire = decoder.detach()
         header = self._header_size(wire)
         trailer = self._trailer
         payload = InPlace(len(wire) + needed - header - len(trailer), memoryview(wire)[header:])

@@ -42,7 +42,7 @@ from collections.abc import Iterable, Iterator
 from types import TracebackType
 from typing import NoReturn, Union
 
-from ._base import Codec
+from ._base import Codec, Decoder
 from ._buffer import ReceiveBuffer
 from ._exact import recv_exactly, recv_until, send_all
 from ._large import LargeFrames
@@ -228,7 +228,9 @@ class FramedSocket:
                 raise ConnectionClosed("the peer closed the connection")
             needed = decoder.bytes_needed
             if needed is not None and needed > self._recv_size and self._large is not None:
-                frame = self._large.receive(self._sock, decoder, needed)
+                wire = decoder.detach()
+                decoder = self._fresh_decoder()
+                frame = self._large.receive(self._sock, wire, needed, decoder)
                 if frame is not None:
                     return frame
                 self._eof = decoder.eof
@@ -240,11 +242,16 @@ class FramedSocket:
                 self._eof = True
                 decoder.feed_eof()
 
+    def _fresh_decoder(self) -> Decoder:
+        # After detach() a decoder could be reused; a fresh one is as cheap
+        # and carries no state of the frame it gave up.
+        decoder = self._decoder = self._codec.decoder()
+        return decoder
+
     def _reload(self) -> None:
         """Hand the exact reads' leftover bytes (and EOF) back to the decoder."""
         if self._raw:
-            decoder = self._decoder = self._codec.decoder()
-            decoder.feed(self._raw.take_all())
+            self._fresh_decoder().feed(self._raw.take_all())
             self._raw_search = None
         if self._eof and not self._decoder.eof:
             self._decoder.feed_eof()
@@ -253,6 +260,9 @@ class FramedSocket:
         """Take the decoder's buffered bytes for an exact read."""
         if self._decoder.buffered:
             self._raw.feed(self._decoder.detach())
+            self._fresh_decoder()
+            if self._eof:
+                self._decoder.feed_eof()
         return self._raw
 
     def _read_raw(self) -> None:

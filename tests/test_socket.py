@@ -555,6 +555,17 @@ def test_switch_changes_codec_both_ways_without_losing_a_byte(
         server.recv()
 
 
+def test_switch_after_eof_keeps_the_eof(sp: tuple[socket.socket, socket.socket]) -> None:
+    a, b = sp
+    a.sendall(b"x\n")
+    a.close()
+    fs = FramedSocket(b, Lines())
+    assert list(fs) == [b"x"]
+    fs.switch(Netstring())
+    with pytest.raises(ConnectionClosed):
+        fs.recv()
+
+
 def test_switch_takes_bytes_left_by_an_exact_read(sp: tuple[socket.socket, socket.socket]) -> None:
     a, b = sp
     a.sendall(b"PING\n" + Netstring().encode(b"framed"))
