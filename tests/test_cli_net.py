@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import queue
 import socket
+import struct
 import sys
 import threading
 from dataclasses import dataclass, field
@@ -145,13 +146,13 @@ def test_serve_reports_a_client_that_sends_a_bad_frame(monkeypatch: pytest.Monke
 def test_serve_reports_a_reset_connection(monkeypatch: pytest.MonkeyPatch) -> None:
     server = start_server(monkeypatch, "lines")
     with socket.create_connection(("127.0.0.1", server.port), timeout=WAIT) as sock:
-        sock.sendall(b"partial line")
+        server.log.wait_for(" connected")  # the server is reading when the reset comes
         # SO_LINGER with a zero timeout: close() sends a reset instead of a FIN.
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00" * 2)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     assert server.finish() == 1
-    line = server.log.wait_for("127.0.0.1:")
-    line = server.log.wait_for("127.0.0.1:")
-    assert "connection failed:" in line or "IncompleteFrame" in line
+    assert server.log.wait_for("127.0.0.1:").endswith(
+        " connection failed: [Errno 104] Connection reset by peer"
+    )
 
 
 @pytest.fixture
@@ -224,3 +225,22 @@ def test_send_gives_up_after_the_timeout(monkeypatch: pytest.MonkeyPatch) -> Non
             conn.close()
     assert result.code == 1
     assert result.err == "framing send: error: no reply from the server before the --timeout\n"
+
+
+def test_send_stops_when_the_server_resets_mid_stream(monkeypatch: pytest.MonkeyPatch) -> None:
+    with listening() as (listener, port):
+        def rude_server() -> None:
+            conn, _ = listener.accept()
+            conn.sendall(b"\xff\xff\xff\xff")  # a header far over max_length...
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()  # ...then a reset, with the client still sending
+
+        thread = threading.Thread(target=rude_server, daemon=True)
+        thread.start()
+        lines = b"".join(b"line %d\n" % n for n in range(300_000))  # 3 MB: more than buffers hold
+        result = send(monkeypatch, "length:!I,max=1K", "127.0.0.1", str(port), stdin=lines)
+        thread.join(WAIT)
+    assert result.code == 1
+    assert result.err.startswith("framing send: error: ")
+    assert result.err.count("\n") == 1
+    assert "exceeds max_length of 1024 bytes" in result.err or "reset" in result.err.lower()

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 import framing
+import framing.aio
 from framing.examples import EXAMPLES, _runner, process_per_client
 
 # What each demo must print (each line a fragment of one output line).
@@ -200,3 +201,48 @@ def test_serve_and_connect_in_two_processes() -> None:
     assert server.returncode == 0, err
     assert "server: 'QUIT' -> 'BYE'" in out
     assert out.rstrip().endswith("server: stopped")
+
+
+def test_example_services_answer_bad_requests() -> None:
+    from framing.examples import length_prefixed, line_chat
+
+    assert length_prefixed.answer({"op": "div", "args": [1, 2]}) == {"error": "unknown op 'div'"}
+    assert line_chat.respond("FLY away", {}) == "ERR unknown command 'FLY'"
+    assert line_chat.respond("GET nothing", {}) == "(nil)"
+
+
+def test_line_chat_server_sees_a_client_leave_without_quit(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from framing.examples import line_chat
+
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(10.0)
+        server = threading.Thread(target=line_chat.serve, args=(listener, 1))
+        server.start()
+        with framing.connect(listener.getsockname(), line_chat.CODEC, timeout=10.0) as fs:
+            assert fs.recv().startswith(b"HELLO")
+        server.join(10.0)
+    assert not server.is_alive()
+    assert "server: client closed the connection" in capsys.readouterr().out
+
+
+def test_asyncio_server_serves_until_cancelled(capsys: pytest.CaptureFixture[str]) -> None:
+    import asyncio
+
+    from framing.examples import asyncio_server
+
+    async def scenario() -> None:
+        with socket.create_server(("127.0.0.1", 0)) as listener:
+            serving = asyncio.create_task(asyncio_server.serve_async(listener, None))
+            address = listener.getsockname()
+            stream = await framing.aio.open_connection(*address, asyncio_server.CODEC)
+            async with stream:
+                await stream.send(b"still there?")
+                assert await asyncio.wait_for(stream.recv(), 10.0) == b"STILL THERE?"
+            serving.cancel()  # serve_forever() runs until cancelled
+            with pytest.raises(asyncio.CancelledError):
+                await serving
+
+    asyncio.run(scenario())
+    assert "client closed after 1 lines" in capsys.readouterr().out
