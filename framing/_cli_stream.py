@@ -39,21 +39,35 @@ class MessageWriter:
 
     def __init__(self, out: BinaryIO, mode: str = "lines") -> None:
         self._out = out
-        self._mode = mode  # "lines": message + b"\n"; "raw": bare payloads; "show": a dump
+        self.mode = mode  # "lines": message + b"\n"; "raw": bare payloads; "show": a dump
         self.count = 0  # messages written
 
     def write(self, message: bytes, start: int | None = None, wire: int | None = None) -> None:
         """Write one message; ``start`` and ``wire`` locate its frame in the input, if known."""
         self.count += 1
-        if self._mode == "raw":
+        if self.mode == "raw":
             self._out.write(message)
-        elif self._mode == "lines":
+        elif self.mode == "lines":
             self._out.write(message + b"\n")
         else:
             where = ":" if start is None else f" at byte {start}: {wire} wire bytes,"
             lines = [f"frame {self.count}{where} {len(message)}-byte payload"]
             lines += [f"  {line}" for line in hexdump(message)] or ["  (empty)"]
             self._out.write("\n".join(lines).encode() + b"\n")
+
+    def write_many(self, messages: list[bytes]) -> None:
+        """Write several messages with one write (lines and raw modes), or one by one."""
+        if not messages:
+            return
+        if self.mode == "show":
+            for message in messages:
+                self.write(message)
+            return
+        self.count += len(messages)
+        if self.mode == "raw":
+            self._out.write(b"".join(messages))
+        else:
+            self._out.write(b"\n".join(messages) + b"\n")
 
     def flush(self) -> None:
         """Push what was written to the reader (a pipe, a terminal)."""
@@ -69,13 +83,16 @@ def encode(
         return 1
     count = 0
     for batch in input_lines(stdin, codec, progress):
+        frames = []
         for line in batch:
-            count += 1
             try:
-                stdout.write(codec.encode(line))
+                frames.append(codec.encode(line))
             except FramingError as error:
-                raise CommandError(f"input line {count}: {error}") from None
+                stdout.write(b"".join(frames))  # every line before the bad one
+                raise CommandError(f"input line {count + len(frames) + 1}: {error}") from None
+        stdout.write(b"".join(frames))  # one write per chunk of input, not per line
         stdout.flush()  # a pipe downstream sees each chunk's frames at once
+        count += len(frames)
     return count
 
 
@@ -95,19 +112,17 @@ def input_lines(
     def batch() -> list[bytes]:
         nonlocal count
         lines: list[bytes] = []
-        while True:
-            try:
-                line = splitter.next_frame()
-            except FrameTooLarge as error:
-                raise CommandError(f"input line {count + 1}: {error}") from None
-            if line is None:
-                return lines
-            count += 1
-            if count == 2 and isinstance(codec, UntilClose):
-                raise CommandError(
-                    "until-close frames one message per connection: give one line, or --whole"
-                )
-            lines.append(line)
+        try:
+            for line in splitter:  # every complete line of the chunk, in one batch
+                lines.append(line)
+        except FrameTooLarge as error:
+            raise CommandError(f"input line {count + len(lines) + 1}: {error}") from None
+        count += len(lines)
+        if count > 1 and isinstance(codec, UntilClose):
+            raise CommandError(
+                "until-close frames one message per connection: give one line, or --whole"
+            )
+        return lines
 
     for chunk in read_chunks(stdin):
         splitter.feed(chunk)
@@ -137,26 +152,38 @@ def _read_whole(stdin: BinaryIO, max_length: int, progress: Progress) -> bytes:
 def decode(
     codec: Codec, stdin: BinaryIO, writer: MessageWriter, progress: Progress, *, flush: bool
 ) -> int:
-    """Unframe stdin through ``writer``; the message count. Stops at the first bad frame."""
+    """Unframe stdin through ``writer``; the message count. Stops at the first bad frame.
+
+    ``--show`` takes one frame at a time to know where each starts on the
+    wire; the other modes take every complete frame of a chunk in one batch.
+    """
     decoder = codec.decoder()
     fed = 0  # wire bytes fed so far
-    end = 0  # where the last message's frame ended in the input
+    end = 0  # where the last message's frame ended in the input (--show)
 
-    def drain() -> None:
+    def drain_one_by_one() -> None:
         nonlocal end
         while True:
             try:
                 message = decoder.next_frame()
             except FramingError as error:
-                raise CommandError(
-                    f"bad frame at byte {end} (after {writer.count} messages): {error}"
-                    + _partial_hint(error)
-                ) from None
+                raise _bad_frame(error, writer.count, end) from None
             if message is None:
                 return
             start, end = end, fed - decoder.buffered
             writer.write(message, start, end - start)
 
+    def drain_in_batches() -> None:
+        messages: list[bytes] = []
+        try:
+            for message in decoder:
+                messages.append(message)
+        except FramingError as error:
+            writer.write_many(messages)  # every message before the bad frame
+            raise _bad_frame(error, writer.count, None) from None
+        writer.write_many(messages)
+
+    drain = drain_one_by_one if writer.mode == "show" else drain_in_batches
     for chunk in read_chunks(stdin):
         decoder.feed(chunk)
         fed += len(chunk)
@@ -167,6 +194,12 @@ def decode(
     decoder.feed_eof()
     drain()
     return writer.count
+
+
+def _bad_frame(error: FramingError, count: int, start: int | None) -> CommandError:
+    where = "" if start is None else f" at byte {start}"
+    messages = f"{count} message{'' if count == 1 else 's'}"
+    return CommandError(f"bad frame{where} after {messages}: {error}{_partial_hint(error)}")
 
 
 def _partial_hint(error: FramingError) -> str:

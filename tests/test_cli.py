@@ -149,15 +149,30 @@ def test_bad_frame_exits_1_after_writing_the_messages_before_it(
     assert result.code == 1
     assert result.out == b"ok\n"
     assert result.err == (
-        "framing decode: error: bad frame at byte 5 (after 1 messages): "
+        "framing decode: error: bad frame after 1 message: "
         "netstring of 3 bytes is not followed by ','\n"
     )
+
+
+def test_show_says_where_the_bad_frame_starts(monkeypatch: pytest.MonkeyPatch) -> None:
+    result = run(monkeypatch, "decode", "--show", "netstring", stdin=b"2:ok,0:,3:bad!")
+    assert result.code == 1
+    assert result.out.decode().splitlines()[2] == "frame 2 at byte 5: 3 wire bytes, 0-byte payload"
+    assert result.err.startswith("framing decode: error: bad frame at byte 8 after 2 messages: ")
+
+
+def test_resynchronising_styles_stop_at_the_first_bad_frame_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    result = run(monkeypatch, "decode", "cobs", stdin=b"\x02a\x00\x05ab\x00\x02b\x00")
+    assert (result.code, result.out) == (1, b"a\n")
+    assert result.err.startswith("framing decode: error: bad frame after 1 message: bad COBS")
 
 
 def test_truncated_input_reports_the_partial_frame(monkeypatch: pytest.MonkeyPatch) -> None:
     result = run(monkeypatch, "decode", "length:!I", stdin=b"\x00\x00\x00\x09abc")
     assert result.code == 1
-    assert result.err.startswith("framing decode: error: bad frame at byte 0 (after 0 messages)")
+    assert result.err.startswith("framing decode: error: bad frame after 0 messages: stream ended")
     assert result.err.rstrip().endswith("partial frame: 00 00 00 09 61 62 63 |....abc|")
     assert result.err.count("\n") == 1  # one line, no traceback
 
