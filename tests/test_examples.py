@@ -130,17 +130,23 @@ def test_serve_mode_runs_until_interrupted(capsys: pytest.CaptureFixture[str]) -
 
     def serve(listener: socket.socket, clients: int | None) -> None:
         seen.append((listener.getsockname()[0], clients))
+        if len(seen) == 1:
+            raise ConnectionResetError(104, "Connection reset by peer")  # one bad client
         raise KeyboardInterrupt  # what Ctrl-C does
 
     def client(address: Any) -> None:  # pragma: no cover - not run in --serve mode
         raise AssertionError("the client must not run")
 
     assert _runner.run_example(["--serve", "0"], "doc", serve, client) == 0
-    assert seen == [("127.0.0.1", None)]
+    assert seen == [("127.0.0.1", None)] * 2
     out = capsys.readouterr().out.splitlines()
     assert out[0].startswith("  server: listening on 127.0.0.1:")
     assert out[0].endswith("(Ctrl-C to stop)")
-    assert out[1] == "  server: stopped"
+    assert out[1] == (
+        "  server: ConnectionResetError: [Errno 104] Connection reset by peer;"
+        " serving the next client"
+    )
+    assert out[2] == "  server: stopped"
 
 
 def test_process_handler_ends_its_process_with_an_error_on_a_partial_line(

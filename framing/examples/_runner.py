@@ -6,7 +6,8 @@ listening socket; ``clients`` is how many to serve, ``None`` for ever) and
 
 - no arguments: the demo. A server on a free loopback port in a thread,
   the client against it, both printing what they see;
-- ``--serve PORT [--host HOST]``: only the server, until Ctrl-C;
+- ``--serve PORT [--host HOST]``: only the server, until Ctrl-C (an error
+  that escapes ``serve`` ends that client's connection, not the server);
 - ``--connect HOST PORT``: only the client.
 """
 
@@ -73,11 +74,14 @@ def run_example(
         with socket.create_server((args.host, args.serve)) as listener:
             host, port = listener.getsockname()[:2]
             log("server", f"listening on {host}:{port} (Ctrl-C to stop)")
-            try:
-                serve(listener, None)
-            except KeyboardInterrupt:
-                log("server", "stopped")
-        return 0
+            while True:
+                try:
+                    serve(listener, None)
+                except KeyboardInterrupt:
+                    log("server", "stopped")
+                    return 0
+                except Exception as error:  # one client's unexpected error: report, go on
+                    log("server", f"{type(error).__name__}: {error}; serving the next client")
 
     # The demo: both ends in one process, the server in a thread.
     with socket.create_server(("127.0.0.1", 0)) as listener:

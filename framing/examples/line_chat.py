@@ -52,13 +52,13 @@ def serve(listener: socket.socket, clients: int | None = None) -> None:
             fs.send(b"HELLO commands: SET key value, GET key, QUIT")
             while True:
                 try:
-                    line = fs.recv().decode()
+                    line = fs.recv().decode(errors="replace")
                 except framing.FrameTooLarge as error:
                     # Lines resynchronises: the rest of the bad line is skipped.
                     log("server", f"too long: {error}")
                     fs.send(f"ERR line longer than {error.max_length} bytes".encode())
                     continue
-                except framing.ConnectionClosed:
+                except (framing.ConnectionClosed, framing.IncompleteFrame):
                     log("server", "client closed the connection")
                     break
                 reply = respond(line, store)
