@@ -26,10 +26,19 @@ import select
 import socket
 import sys
 from collections.abc import Iterable
+from typing import cast
 
 from ._types import Buffer
 
-__all__ = ["IOV_MAX", "InPlace", "View", "gather", "send_vector", "wait_writable"]
+__all__ = [
+    "IOV_MAX",
+    "InPlace",
+    "View",
+    "gather",
+    "send_vector",
+    "wait_writable",
+    "wire_size",
+]
 
 View = bytes | memoryview  # what a send vector holds: one byte per item, sliceable
 
@@ -56,6 +65,11 @@ def byte_view(data: Buffer) -> View:
         return data
     view = memoryview(data)
     return view if view.format == "B" and view.ndim == 1 else view.cast("B")
+
+
+def wire_size(parts: tuple[Buffer, ...]) -> int:
+    """The byte count of ``encode_parts()``'s parts (``bytes`` or flat byte views)."""
+    return sum(map(len, cast("tuple[bytes, ...]", parts)))
 
 
 def gather(parts: Iterable[Buffer]) -> list[View]:

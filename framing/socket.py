@@ -46,7 +46,7 @@ from ._base import Codec, Decoder
 from ._buffer import ReceiveBuffer
 from ._exact import recv_exactly, recv_until, send_all
 from ._large import LargeFrames
-from ._sockio import InPlace, View, gather, send_vector
+from ._sockio import InPlace, View, gather, send_vector, wire_size
 from ._types import Buffer
 from .errors import ConnectionClosed, EncodeError, FrameTooLarge, IncompleteFrame
 from .until_close import UntilClose
@@ -56,6 +56,7 @@ __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 Address = Union[tuple[str, int], tuple[str, int, int, int], str, "os.PathLike[str]"]
 
 DEFAULT_RECV_SIZE = 65536  # bytes per recv_into(); also the size above which frames go in place
+SMALL_FRAME = 16384  # frames up to this size are joined into one buffer and sent with send()
 
 
 class FramedSocket:
@@ -130,9 +131,9 @@ class FramedSocket:
     def send(self, message: Buffer) -> None:
         """Send one whole message: ``codec.encode(message)``, looping over partial sends.
 
-        Header and payload go out together by scatter/gather; a payload of
-        1 KiB or more is not copied. With ``UntilClose`` the write side is
-        shut down after the message.
+        A frame of up to 16 KiB is joined and sent with one ``send``; a larger
+        one goes out by scatter/gather (``sendmsg``), its payload not copied.
+        With ``UntilClose`` the write side is shut down after the message.
 
         A second message after that (or after ``shutdown_write()``) raises
         ``BrokenPipeError`` before any byte is sent: it is the error the
@@ -145,7 +146,28 @@ class FramedSocket:
         goes out first on the next ``send``/``send_many``/``flush`` (so do not
         send the message again).
         """
-        self._send([message])
+        codec = self._codec
+        parts = codec.encode_parts(message)
+        one_message = isinstance(codec, UntilClose)
+        if one_message or wire_size(parts) > SMALL_FRAME:
+            with self._send_lock:
+                self._send_locked(gather(parts), 1, one_message)
+            return
+        data = b"".join(parts)  # a small frame: one buffer costs less than a vector
+        with self._send_lock:
+            if self._unsent or self._write_closed:
+                self._send_locked([data], 1, False)
+                return
+            try:
+                sent = self._sock.send(data)
+            except BlockingIOError:  # a non-blocking socket: send_vector waits for it
+                sent = 0
+            except BaseException:
+                self._unsent.append(data)
+                raise
+            if sent < len(data):
+                self._unsent.append(memoryview(data)[sent:])
+                self._flush_locked()
 
     def send_many(self, messages: Iterable[Buffer]) -> None:
         """Send several messages with as few system calls as possible (one ``sendmsg``
@@ -155,25 +177,26 @@ class FramedSocket:
         sends nothing. The frames of one call are never interleaved with
         another thread's.
         """
-        self._send(list(messages))
-
-    def _send(self, messages: list[Buffer]) -> None:
+        messages = list(messages)
         codec = self._codec
         one_message = isinstance(codec, UntilClose)
         if one_message and len(messages) > 1:
             raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
         vector = gather(part for message in messages for part in codec.encode_parts(message))
         with self._send_lock:
-            if messages and self._write_closed:
-                raise BrokenPipeError(
-                    errno.EPIPE,
-                    "cannot send: the write side is shut down"
-                    + (" (UntilClose sends one message per stream)" if one_message else ""),
-                )
-            if one_message and messages:
-                self._write_closed = True
-            self._unsent += vector
-            self._flush_locked()
+            self._send_locked(vector, len(messages), one_message)
+
+    def _send_locked(self, vector: list[View], frames: int, one_message: bool) -> None:
+        if frames and self._write_closed:
+            raise BrokenPipeError(
+                errno.EPIPE,
+                "cannot send: the write side is shut down"
+                + (" (UntilClose sends one message per stream)" if one_message else ""),
+            )
+        if one_message and frames:
+            self._write_closed = True
+        self._unsent += vector
+        self._flush_locked()
 
     def flush(self) -> None:
         """Send what an interrupted (timed-out) send left unsent."""
@@ -220,10 +243,8 @@ class FramedSocket:
         if self._raw or self._eof:
             self._reload()
         decoder = self._decoder
-        while True:
-            frame = decoder.next_frame()
-            if frame is not None:
-                return frame
+        frame = decoder.next_frame()  # quick while a batch of decoded frames is pending
+        while frame is None:
             if decoder.eof:
                 raise ConnectionClosed("the peer closed the connection")
             needed = decoder.bytes_needed
@@ -234,13 +255,17 @@ class FramedSocket:
                 if frame is not None:
                     return frame
                 self._eof = decoder.eof
-                continue
-            received = self._sock.recv_into(self._chunk)
-            if received:
-                decoder.feed(self._chunk_view[:received])
             else:
-                self._eof = True
-                decoder.feed_eof()
+                received = self._sock.recv_into(self._chunk)
+                if received:
+                    decoder.feed(self._chunk_view[:received])
+                else:
+                    self._eof = True
+                    decoder.feed_eof()
+            # Iterating decodes every complete frame received at once (a
+            # batch); the next calls take theirs from it.
+            frame = next(iter(decoder), None)
+        return frame
 
     def _fresh_decoder(self) -> Decoder:
         # After detach() a decoder could be reused; a fresh one is as cheap

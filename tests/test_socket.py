@@ -32,6 +32,7 @@ from framing import (
     Lines,
     Netstring,
     UntilClose,
+    recv_exactly,
 )
 
 TIMEOUT = 10.0
@@ -128,6 +129,24 @@ class Spy:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.sock, name)
+
+
+class Stingy(Spy):
+    """A socket that takes at most ``limit`` bytes per call: every send is partial."""
+
+    limit = 7
+
+    def sendmsg(self, buffers: list[Any]) -> int:
+        head = b"".join(bytes(b) for b in buffers)[: self.limit]
+        self.sock.sendall(head)
+        self.calls.append(("sendmsg", list(buffers), len(head)))
+        return len(head)
+
+    def send(self, data: Any) -> int:
+        head = bytes(memoryview(data)[: self.limit])
+        self.sock.sendall(head)
+        self.calls.append(("send", [data], len(head)))
+        return len(head)
 
 
 # --------------------------------------------------------------------------
@@ -288,6 +307,62 @@ def test_tiny_socket_buffers_force_partial_sends_and_lose_nothing(transport: str
         assert [receiver.recv() for _ in messages] == messages
         worker.result()
         assert spy.partial_sends() > 0, "the kernel took every send whole: nothing was forced"
+
+
+@pytest.mark.parametrize("codec", [LengthPrefixed(), Netstring(), Lines()], ids=repr)
+def test_a_socket_that_takes_seven_bytes_per_call(
+    codec: Any, sp: tuple[socket.socket, socket.socket]
+) -> None:
+    a, b = sp
+    stingy = Stingy(a)
+    messages = [b"", b"small", b"m" * 3000, b"L" * 20_000]
+    sender = FramedSocket(stingy, codec)  # type: ignore[arg-type]
+    receiver = Worker(lambda: list(FramedSocket(b, codec)))
+    for message in messages:
+        sender.send(message)
+    sender.send_many(messages)
+    a.shutdown(socket.SHUT_WR)
+    assert receiver.result() == messages * 2
+    assert {method for method, _, _ in stingy.calls} == {"send", "sendmsg"}
+
+
+def test_a_small_send_on_a_full_non_blocking_socket_waits(
+    sp: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = sp
+    a.setblocking(False)
+    filler = 0
+    while True:  # bounded by the socket buffer
+        try:
+            filler += a.send(b"f" * 65536)
+        except BlockingIOError:
+            break
+    receiver = Worker(lambda: (recv_exactly(b, filler), FramedSocket(b, Lines()).recv()))
+    FramedSocket(a, Lines()).send(b"after the filler")
+    assert receiver.result()[1] == b"after the filler"
+
+
+def test_a_small_send_that_times_out_is_sent_by_flush(
+    sp: tuple[socket.socket, socket.socket],
+) -> None:
+    a, b = sp
+    a.setblocking(False)
+    filler = 0
+    while True:
+        try:
+            filler += a.send(b"f" * 65536)
+        except BlockingIOError:
+            break
+    a.settimeout(0.1)
+    sender = FramedSocket(a, Lines())
+    with pytest.raises(TimeoutError):
+        sender.send(b"queued")
+    with pytest.raises(TimeoutError):
+        sender.send(b"behind it")  # goes behind the queued frame
+    a.settimeout(TIMEOUT)
+    receiver = Worker(lambda: (recv_exactly(b, filler), FramedSocket(b, Lines()).recv_until(b"t")))
+    sender.flush()
+    assert receiver.result()[1] == b"queued\nbehind i"
 
 
 def test_a_64_mib_message_through_length_prefixed(sp: tuple[socket.socket, socket.socket]) -> None:
