@@ -21,6 +21,8 @@ def _figure(value: float | None, unit: str) -> str:
     if unit == "ms":
         return f"{value:.3g} ms"
     if unit == "MB/s":
+        if value >= 1e6:  # no copy at all (encode_parts): the figure only says "free"
+            return f"{value / 1e3:,.0f} GB/s"
         return f"{value / 1e3:.3g} GB/s" if value >= 1e3 else f"{value:.3g} MB/s"
     for scale, suffix in ((1e6, "M"), (1e3, "k")):
         if value >= scale:
