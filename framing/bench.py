@@ -75,6 +75,7 @@ __all__ = [
 KiB = 1024
 MiB = 1024 * KiB
 clock = time.perf_counter  # what every run is timed with (tests put a fake clock here)
+FAST = 0.01  # seconds: a run shorter than this is repeated more (Sizes.fast_repeats)
 TIMEOUT = 30.0  # seconds any one socket operation may block before the benchmark gives up
 
 
@@ -103,7 +104,8 @@ class Sizes:
     echo_size: int = 64
     repeats: int = 7  # runs per figure (the median is reported), fewer if they do not fit...
     budget: float = 3.0  # ...in this many seconds, but no fewer than...
-    min_repeats: int = 3  # ...this, unless one run alone takes longer than the budget
+    min_repeats: int = 3  # ...this, unless one run alone takes longer than the budget;
+    fast_repeats: int = 51  # runs under FAST seconds, which one preemption would skew, get more
 
 
 FULL = Sizes()
@@ -115,6 +117,7 @@ QUICK = Sizes(
     tcp_small_count=50_000,
     echo_count=1_000,
     repeats=3,
+    fast_repeats=15,
     budget=1.0,
 )
 #: Tiny workloads timed once: checks that everything runs; the figures mean nothing.
@@ -131,6 +134,7 @@ SMOKE = Sizes(
     echo_count=10,
     repeats=1,
     min_repeats=1,
+    fast_repeats=1,
     budget=0.0,
 )
 
@@ -735,8 +739,9 @@ def _runs_wanted(first: float, sizes: Sizes) -> int:
     """How many runs an implementation whose first run took ``first`` seconds gets."""
     if first >= sizes.budget:
         return 1  # a quadratic peer: one run tells enough
-    fit = int(sizes.budget / first) if first > 0 else sizes.repeats
-    return max(sizes.min_repeats, min(sizes.repeats, fit))
+    most = sizes.repeats if first >= FAST else max(sizes.repeats, sizes.fast_repeats)
+    fit = int(sizes.budget / first) if first > 0 else most
+    return max(sizes.min_repeats, min(most, fit))
 
 
 def measure(workload: Workload, sizes: Sizes) -> list[Row]:

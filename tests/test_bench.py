@@ -208,17 +208,19 @@ def test_a_wrong_or_failing_run_becomes_a_note_not_a_figure() -> None:
 def test_repeats_shrink_to_fit_the_budget_and_a_run_over_it_is_not_repeated(
     fake_clock: FakeClock,
 ) -> None:
-    sizes = bench.Sizes(repeats=5, min_repeats=2, budget=0.05)
+    sizes = bench.Sizes(repeats=5, min_repeats=2, fast_repeats=9, budget=0.1)
     workload = workload_of(
         ("slow", "framing", taking(fake_clock, 0.04, 2)),
+        ("steady", "peer", taking(fake_clock, 0.015, 2)),
         ("fast", "peer", taking(fake_clock, 0.001, 2)),
         ("instant", "peer", taking(fake_clock, 0.0, 2)),
-        ("quadratic", "peer", taking(fake_clock, 0.06, 2)),
+        ("quadratic", "peer", taking(fake_clock, 0.12, 2)),
     )
     rows = {row.implementation: row for row in bench.measure(workload, sizes)}
     assert rows["slow"].runs == 2
-    assert rows["fast"].runs == 5
-    assert rows["instant"].runs == 5
+    assert rows["steady"].runs == 5  # six would fit, but it is not under FAST: repeats
+    assert rows["fast"].runs == 9  # under FAST: up to fast_repeats, so one hiccup is outvoted
+    assert rows["instant"].runs == 9
     assert rows["quadratic"].runs == 1  # one run alone is over the budget
 
 
