@@ -40,15 +40,15 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import NoReturn, Union
+from typing import Union
 
 from ._base import Codec, Decoder
-from ._buffer import ReceiveBuffer
 from ._exact import recv_exactly, recv_until, send_all
 from ._large import LargeFrames
-from ._sockio import InPlace, View, gather, send_vector, wire_size
+from ._raw import RawStream
+from ._sockio import View, gather, send_vector, wire_size
 from ._types import Buffer
-from .errors import ConnectionClosed, EncodeError, FrameTooLarge, IncompleteFrame
+from .errors import ConnectionClosed, EncodeError
 from .until_close import UntilClose
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
@@ -76,16 +76,11 @@ class FramedSocket:
         self._codec = codec
         self._decoder = codec.decoder()
         self._large = LargeFrames.for_codec(codec)
-        self._chunk = bytearray(recv_size)  # reused by every recv_into()
-        self._chunk_view = memoryview(self._chunk)
         self._recv_size = recv_size
-        # Bytes read by recv_exactly()/recv_until() and not yet consumed. The
-        # stream's unconsumed bytes are either here or in the decoder, never
-        # in both: recv() moves these into the decoder, the exact reads move
-        # the decoder's bytes here.
-        self._raw = ReceiveBuffer()
-        self._raw_search: bytes | None = None  # the delimiter of an unfinished recv_until
-        self._eof = False  # the socket returned EOF
+        # The receive buffer for recv_into(), the exact reads' bytes and EOF.
+        # The stream's unconsumed bytes are in the decoder or in _raw.buffer,
+        # never in both (see framing._raw).
+        self._raw = RawStream(sock, recv_size)
         self._recv_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._unsent: list[View] = []  # what an interrupted send left; goes out first
@@ -240,7 +235,8 @@ class FramedSocket:
             raise StopIteration from None
 
     def _recv(self) -> bytes:
-        if self._raw or self._eof:
+        raw = self._raw
+        if raw.buffer or raw.eof:
             self._reload()
         decoder = self._decoder
         frame = decoder.next_frame()  # quick while a batch of decoded frames is pending
@@ -254,13 +250,13 @@ class FramedSocket:
                 frame = self._large.receive(self._sock, wire, needed, decoder)
                 if frame is not None:
                     return frame
-                self._eof = decoder.eof
+                raw.eof = decoder.eof
             else:
-                received = self._sock.recv_into(self._chunk)
+                received = self._sock.recv_into(raw.chunk)
                 if received:
-                    decoder.feed(self._chunk_view[:received])
+                    decoder.feed(raw.chunk_view[:received])
                 else:
-                    self._eof = True
+                    raw.eof = True
                     decoder.feed_eof()
             # Iterating decodes every complete frame received at once (a
             # batch); the next calls take theirs from it.
@@ -275,65 +271,31 @@ class FramedSocket:
 
     def _reload(self) -> None:
         """Hand the exact reads' leftover bytes (and EOF) back to the decoder."""
-        if self._raw:
+        if self._raw.buffer:
             self._fresh_decoder().feed(self._raw.take_all())
-            self._raw_search = None
-        if self._eof and not self._decoder.eof:
+        if self._raw.eof and not self._decoder.eof:
             self._decoder.feed_eof()
 
-    def _to_raw(self) -> ReceiveBuffer:
+    def _to_raw(self) -> RawStream:
         """Take the decoder's buffered bytes for an exact read."""
         if self._decoder.buffered:
-            self._raw.feed(self._decoder.detach())
+            self._raw.buffer.feed(self._decoder.detach())
             self._fresh_decoder()
-            if self._eof:
+            if self._raw.eof:
                 self._decoder.feed_eof()
         return self._raw
-
-    def _read_raw(self) -> None:
-        received = self._sock.recv_into(self._chunk)
-        if received:
-            self._raw.feed(self._chunk_view[:received])
-        else:
-            self._eof = True
 
     def recv_exactly(self, n: int) -> bytes:
         """Exactly the next ``n`` bytes of the stream, unframed.
 
         At EOF: ``ConnectionClosed`` if none of the ``n`` bytes arrived, else
         ``IncompleteFrame`` with them (they stay buffered). A timeout keeps
-        what arrived.
+        what arrived. A large ``n`` is received in place, like a large frame.
         """
         if n < 0:
             raise ValueError(f"cannot receive {n} bytes")
         with self._recv_lock:
-            raw = self._to_raw()
-            if n - len(raw) > self._recv_size and not self._eof:
-                return self._exactly_in_place(n)
-            while len(raw) < n:
-                if self._eof:
-                    self._raise_eof(raw)
-                self._read_raw()
-            return raw.take(n)
-
-    def _exactly_in_place(self, n: int) -> bytes:
-        target = InPlace(n, self._raw.take_all())
-        try:
-            complete = target.fill(self._sock)
-        except BaseException:
-            self._raw.feed(target.received())
-            raise
-        if complete:
-            return target.value()
-        self._eof = True
-        self._raw.feed(target.received())
-        self._raise_eof(self._raw)
-
-    @staticmethod
-    def _raise_eof(raw: ReceiveBuffer) -> NoReturn:
-        if not raw:
-            raise ConnectionClosed("the peer closed the connection")
-        raise IncompleteFrame(raw.peek(len(raw)))
+            return self._to_raw().exactly(n)
 
     def recv_until(self, delimiter: bytes, max_length: int = 65536) -> bytes:
         """The bytes before the next ``delimiter``, which is consumed too.
@@ -345,38 +307,19 @@ class FramedSocket:
         if not delimiter:
             raise ValueError("the delimiter must not be empty")
         with self._recv_lock:
-            raw = self._to_raw()
-            if self._raw_search not in (None, delimiter):
-                # The buffer's search resumes where the last one (for another delimiter) stopped.
-                data = raw.take_all()
-                raw = self._raw = ReceiveBuffer()
-                raw.feed(data)
-            limit = max_length + len(delimiter)
-            while True:
-                index = raw.find(delimiter, limit)
-                if index >= 0:
-                    self._raw_search = None
-                    line = raw.take(index)
-                    raw.skip(len(delimiter))
-                    return line
-                self._raw_search = delimiter
-                if len(raw) >= limit:
-                    raise FrameTooLarge(max_length + 1, max_length)
-                if self._eof:
-                    self._raise_eof(raw)
-                self._read_raw()
+            return self._to_raw().until(delimiter, max_length)
 
     # -- protocols -----------------------------------------------------------
 
     def switch(self, codec: Codec) -> None:
         """Frame with ``codec`` from the next message on, both ways; no buffered byte is lost."""
         with self._recv_lock, self._send_lock:
-            data = self._raw.take_all() if self._raw else self._decoder.detach()
+            raw = self._raw
+            data = raw.take_all() if raw.buffer else self._decoder.detach()
             decoder = codec.decoder()
             decoder.feed(data)
-            if self._eof:
+            if raw.eof:
                 decoder.feed_eof()
-            self._raw_search = None
             self._decoder = decoder
             self._codec = codec
             self._large = LargeFrames.for_codec(codec)
