@@ -112,7 +112,6 @@ FULL = Sizes()
 QUICK = Sizes(
     small_count=100_000,
     big_count=8,
-    trickle_sizes=(256 * KiB, 64 * KiB),
     tcp_big_count=16,
     tcp_small_count=50_000,
     echo_count=1_000,

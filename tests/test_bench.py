@@ -337,3 +337,17 @@ def test_bench_summary_is_a_markdown_table_of_the_framing_rows(tmp_path: Path) -
     assert line.startswith("| trickle-lp | framing | ")
     assert " ms | - | - | - | " in line  # no peers in framing bench: no ratios
     assert line.endswith("linearity <= 5 met |") or line.endswith("linearity <= 5 MISSED |")
+
+
+def test_bench_run_quick_skips_the_peers_that_are_quadratic_on_the_trickles() -> None:
+    run = load_bench_run()
+    workload = by_key()["trickle-crlf"]
+    run.add_peers(workload, quick=True)
+    skipped = [impl.name for impl in workload.impls if impl.fn is None]
+    assert skipped == ["Twisted LineOnlyReceiver", "textbook buf += chunk"]
+    assert all("skipped with --quick" in impl.note for impl in workload.impls if impl.fn is None)
+    full = by_key()["trickle-crlf"]
+    run.add_peers(full)
+    assert [impl.name for impl in full.impls if impl.fn is None] == [
+        impl.name for impl in full.impls if impl.note  # only peers that are not installed
+    ]
