@@ -56,12 +56,8 @@ class MessageWriter:
             self._out.write("\n".join(lines).encode() + b"\n")
 
     def write_many(self, messages: list[bytes]) -> None:
-        """Write several messages with one write (lines and raw modes), or one by one."""
+        """Write several messages with one write (the lines and raw modes)."""
         if not messages:
-            return
-        if self.mode == "show":
-            for message in messages:
-                self.write(message)
             return
         self.count += len(messages)
         if self.mode == "raw":
