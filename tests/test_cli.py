@@ -460,3 +460,11 @@ def test_bench_subcommand_hands_its_arguments_to_framing_bench(
     monkeypatch.setattr(bench, "run_cli", run_cli)
     assert run(monkeypatch, "bench", "--quick", "--only", "lines").code == 3
     assert calls == [["--quick", "--only", "lines"]]
+
+
+def test_bench_is_not_offered_without_framing_bench(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(framing.cli, "_has_bench", lambda: False)
+    assert b"bench" not in run(monkeypatch, "--help").out
+    result = run(monkeypatch, "bench")
+    assert result.code == 2
+    assert "invalid choice: 'bench'" in result.err
