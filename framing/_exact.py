@@ -29,9 +29,11 @@ def send_all(sock: socket.socket, data: Buffer) -> None:
     """Send every byte of ``data`` (not copied), looping over partial sends.
 
     Unlike ``socket.sendall``, it also works on a non-blocking socket: it
-    waits for the socket to become writable when its buffer is full. If an
-    error (a timeout of a socket that has one) stops it, the exception's
-    ``characters_written`` tells how many bytes were sent.
+    waits for the socket to become writable when its buffer is full. On a
+    socket with a timeout, the timeout bounds each wait for progress, not the
+    whole call. If an error (such as that timeout) stops it, the exception's
+    ``characters_written`` tells how many bytes were sent, which
+    ``socket.sendall`` cannot.
     """
     vector = gather([data])
     size = sum(map(len, vector))

@@ -107,7 +107,11 @@ class FramedSocket:
         return self._sock.fileno()
 
     def close(self) -> None:
-        """Close the socket. Takes no lock, so it can be called while another thread waits."""
+        """Close the socket. Takes no lock, so it can be called while another thread waits.
+
+        Closing does not wake a thread blocked in ``recv``; shutting the
+        socket down does: ``fs.socket.shutdown(socket.SHUT_RDWR)`` first.
+        """
         self._sock.close()
 
     def __enter__(self) -> FramedSocket:
