@@ -97,6 +97,11 @@ class Decoder(ABC):
         self._pending: Iterator[bytes] | None = None
         self._batch_terminator: bytes | None = None
         self._batch_overhead = 0
+        # For buffered: the batch's payload bytes, and those of its first
+        # _counted messages, summed once each however often it is asked.
+        self._batch_bytes = -1
+        self._counted = 0
+        self._counted_bytes = 0
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.codec!r}, {self.buffered} bytes buffered>"
@@ -156,8 +161,17 @@ class Decoder(ABC):
     @property
     def buffered(self) -> int:
         """Wire bytes fed and not yet part of a returned message."""
-        pending = self._pending_messages()
-        return sum(map(len, pending)) + len(pending) * self._batch_overhead + len(self._buffer)
+        if self._pending is None:
+            return len(self._buffer)
+        batch = self._batch
+        left = length_hint(self._pending)
+        handed_out = len(batch) - left
+        if self._batch_bytes < 0:
+            self._batch_bytes = sum(map(len, batch))
+        self._counted_bytes += sum(map(len, batch[self._counted : handed_out]))
+        self._counted = handed_out
+        pending_bytes = self._batch_bytes - self._counted_bytes
+        return pending_bytes + left * self._batch_overhead + len(self._buffer)
 
     @property
     def bytes_needed(self) -> int | None:
@@ -209,6 +223,8 @@ class Decoder(ABC):
     def _end_batch(self) -> None:
         self._batch = []
         self._pending = None
+        self._batch_bytes = -1
+        self._counted = self._counted_bytes = 0
 
     # -- the step each style implements --------------------------------------
 

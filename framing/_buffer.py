@@ -136,7 +136,12 @@ class ReceiveBuffer:
         self._scan_index = self._scan_offset = 0
 
     def _consumed(self, end: int) -> None:
-        """Move the read offset to ``end`` of the storage."""
+        """Move the read offset to ``end`` of the storage (before any chunks).
+
+        Consuming ends the frame being collected, if any: the next one is
+        collected only if its decoder asks again.
+        """
+        self._collecting = False
         self._searched = max(0, self._searched - (end - self._start))
         if end == len(self._data):
             self._data, self._start = b"", 0

@@ -205,7 +205,7 @@ class DelimitedDecoder(Decoder):
     def _at_eof(self) -> bytes | None:
         if self._skipping:
             self._buffer.skip(len(self._buffer))
-            self._skipping = False
+            self._reset()
             return None
         return super()._at_eof()
 

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framing import Delimited, FixedLength, LengthPrefixed, Lines
+from framing import COBS, SLIP, Delimited, FixedLength, FrameTooLarge, LengthPrefixed, Lines
 from helpers import CONFIGS, Config, encode_all
 
 VALID_STREAM_CONFIGS = [config for config in CONFIGS if not config.one_message]
@@ -263,3 +263,29 @@ def test_next_is_the_iterator_protocol_over_next_frame() -> None:
     decoder.feed_eof()
     assert decoder.eof
     assert "1 bytes buffered" in repr(decoder)
+
+
+@pytest.mark.parametrize("codec", [COBS(max_length=10), SLIP(max_length=10), Lines(max_length=10)])
+def test_eof_inside_a_skipped_too_long_frame_ends_the_stream_cleanly(codec: Any) -> None:
+    # Found by framing.aio's conformance test: a COBS decoder kept the skipped
+    # frame's code-byte count and raised FrameTooLarge again on every call.
+    decoder = codec.decoder()
+    decoder.feed(b"\x01" * 12)
+    decoder.feed_eof()
+    with pytest.raises(FrameTooLarge):
+        decoder.next_frame()
+    assert [decoder.next_frame(), decoder.next_frame()] == [None, None]
+    assert decoder.buffered == 0
+
+
+def test_detach_before_a_large_frame_reaches_the_collected_chunks_leaves_a_clean_decoder() -> None:
+    # Found by framing.aio's interoperation test (FramedSocket detaches large
+    # frames to receive them in place): the next header was read from nothing.
+    codec = LengthPrefixed("!I")
+    wire = codec.encode(b"a" * 300_000)
+    decoder = codec.decoder()
+    decoder.feed(wire[:1000])
+    assert list(decoder) == []
+    assert decoder.detach() == wire[:1000]
+    decoder.feed(codec.encode(b"hi") + codec.encode(b"there"))
+    assert list(decoder) == [b"hi", b"there"]
