@@ -11,9 +11,10 @@ through the decoder's buffer costs a buffer and a copy::
     LengthPrefixed("!I")   | 00 00 04 00 | <- 4 MiB payload, received in place -> |
     Netstring()            | 4194304:    | <- payload ->                        | , |
 
-It is done only for the styles whose payload is plain bytes found at a known
-offset: ``FixedLength``, ``LengthPrefixed`` with a ``struct`` or ``"varint"``
-header and ``Netstring``. Whenever the frame does not finish well (EOF, a
+It is done for the styles whose payload is plain bytes found at a known
+offset: ``FixedLength``, ``Netstring`` and ``LengthPrefixed`` with any
+integer header (a ``Struct`` header's frames carry fields: they go through
+the decoder). Whenever the frame does not finish well (EOF, a
 netstring without its comma) or a timeout or signal interrupts it, every byte
 goes back into the decoder, which then raises its own error, or continues the
 frame on the next ``recv()``.
@@ -22,10 +23,10 @@ frame on the next ``recv()``.
 from __future__ import annotations
 
 import socket
-import struct
 
 from ._base import Codec, Decoder
 from ._sockio import InPlace
+from .errors import EncodeError
 from .fixed import FixedLength
 from .length_prefixed import LengthPrefixed
 from .netstring import Netstring
@@ -34,33 +35,38 @@ __all__ = ["LargeFrames"]
 
 
 class LargeFrames:
-    """Where a style puts the payload in a frame: after a header, before ``trailer``."""
+    """Where a codec's frames hold the payload: after a header, before ``trailer``."""
 
-    def __init__(self, header: str | None, trailer: bytes) -> None:
-        self._header = header  # None, "varint", "netstring" or a struct format
+    def __init__(self, codec: Codec, trailer: bytes) -> None:
+        self._codec = codec
         self._trailer = trailer
 
     @classmethod
     def for_codec(cls, codec: Codec) -> LargeFrames | None:
         """The layout of ``codec``'s frames, or None if its frames are read through the decoder."""
-        if isinstance(codec, FixedLength):
-            return cls(None, b"")
-        if isinstance(codec, LengthPrefixed) and isinstance(codec.header, str):
-            return cls(codec.header, b"")
-        if isinstance(codec, Netstring):
-            return cls("netstring", b",")
+        if isinstance(codec, (FixedLength, Netstring)):
+            return cls(codec, b"," if isinstance(codec, Netstring) else b"")
+        if isinstance(codec, LengthPrefixed):
+            try:
+                plain = type(codec.decode(codec.encode(b""))[0]) is bytes
+            except EncodeError:  # a Struct header whose fields the caller supplies
+                plain = False
+            return cls(codec, b"") if plain else None  # not a Frame with fields
         return None
 
     def _header_size(self, wire: bytes) -> int:
-        """The size of the header at the start of ``wire`` (which the decoder has parsed)."""
-        header = self._header
-        if header is None:
-            return 0
-        if header == "netstring":
-            return wire.index(b":") + 1
-        if header == "varint":
-            return next(i for i, byte in enumerate(wire) if byte < 0x80) + 1
-        return struct.calcsize(header)
+        """The size of the header at the start of ``wire``, found as the decoder finds it.
+
+        A fresh decoder is fed one byte at a time until it knows how many
+        bytes its frame needs: that is when the header is complete.
+        """
+        probe = self._codec.decoder()
+        size = 0
+        while probe.bytes_needed is None:
+            probe.feed(wire[size : size + 1])
+            size += 1
+            probe.next_frame()
+        return size
 
     def receive(
         self, sock: socket.socket, wire: bytes, needed: int, decoder: Decoder

@@ -12,9 +12,9 @@
 ``send`` loops over partial sends and puts header and payload on the wire
 with one ``sendmsg`` (the payload is not copied); ``recv`` reads with
 ``recv_into`` and returns the next message. A frame whose length the codec
-knows (``LengthPrefixed`` with a ``struct``/``"varint"`` header,
-``FixedLength``, ``Netstring``) and that is larger than one read is
-received straight into the ``bytes`` object returned.
+knows (``LengthPrefixed`` with an integer header, ``FixedLength``,
+``Netstring``) and that is larger than one read is received straight into
+the ``bytes`` object returned.
 
 Errors: ``ConnectionClosed`` at a clean EOF between messages,
 ``IncompleteFrame`` when the peer stops mid-frame, the codec's own

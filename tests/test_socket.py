@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from construct import Const, Int8ub, Int24ub, Int32ub, Struct, VarInt
 
 import framing
 from framing import (
@@ -24,6 +25,7 @@ from framing import (
     Delimited,
     EncodeError,
     FixedLength,
+    Frame,
     FramedSocket,
     FrameTooLarge,
     IncompleteFrame,
@@ -156,6 +158,8 @@ class Stingy(Spy):
 TEXT = [b"", b"a", b"hello world", b"abc" * 3000, b"q" * 60000]
 BINARY = [b"", b"\x00", b"\xc0\xdb\x00\n\r", bytes(range(256)) * 40]
 
+STRUCT_HEADER = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int32ub)
+
 CODECS: list[tuple[Any, list[bytes]]] = [
     (FixedLength(11), [b"hello world", b"\x00" * 11, b"01234567890"]),
     (FixedLength(300_000), [b"f" * 300_000, bytes(300_000)]),
@@ -166,6 +170,9 @@ CODECS: list[tuple[Any, list[bytes]]] = [
     (LengthPrefixed(">H"), [*TEXT, *BINARY]),
     (LengthPrefixed("varint"), [*TEXT, *BINARY, b"V" * MiB]),
     (LengthPrefixed("<Q", includes_header=True), [*TEXT, b"Q" * MiB]),
+    (LengthPrefixed(Int24ub), [*TEXT, b"3" * MiB]),
+    (LengthPrefixed(VarInt, includes_header=True), [*TEXT, b"v" * MiB]),
+    (LengthPrefixed(STRUCT_HEADER), [Frame(m, {"type": 7}) for m in [*TEXT, b"s" * MiB]]),
     (Netstring(), [*TEXT, *BINARY, b"N" * MiB]),
     (COBS(), [*TEXT, *BINARY]),
     (SLIP(), [m for m in TEXT + BINARY if m]),

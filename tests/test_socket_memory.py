@@ -17,8 +17,9 @@ import tracemalloc
 from collections.abc import Iterator
 
 import pytest
+from construct import Int32ub
 
-from framing import FramedSocket, LengthPrefixed, Netstring
+from framing import FixedLength, FramedSocket, LengthPrefixed, Netstring
 from test_socket import TIMEOUT, Worker
 
 MiB = 1024 * 1024
@@ -43,7 +44,16 @@ def _pair() -> tuple[socket.socket, socket.socket]:
     return a, b
 
 
-@pytest.mark.parametrize("codec", [LengthPrefixed(max_length=SIZE), Netstring(max_length=SIZE)])
+@pytest.mark.parametrize(
+    "codec",
+    [
+        LengthPrefixed(max_length=SIZE),
+        LengthPrefixed(Int32ub, max_length=SIZE),  # a construct header: the same
+        Netstring(max_length=SIZE),
+        FixedLength(SIZE),
+    ],
+    ids=repr,
+)
 def test_receiving_a_64_mib_frame_peaks_near_one_frame(codec: object, traced: None) -> None:
     payload = bytes(range(256)) * (SIZE // 256)
     a, b = _pair()
