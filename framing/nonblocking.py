@@ -59,6 +59,7 @@ class FramedConnection:
 
     ``sock`` is switched to non-blocking mode. ``recv_size`` bytes are read
     per ``receive()``; ``high_water`` bounds the send queue (see ``events``).
+    It takes no locks: use it from the selector loop's thread.
     """
 
     def __init__(
