@@ -79,15 +79,29 @@ def _next(decoder: Any, use_iter: bool) -> bytes | None:
 
 
 def decode_chunks(
-    codec: Any, chunks: Iterable[bytes], *, eof: bool = True, use_iter: bool = False
+    codec: Any,
+    chunks: Iterable[bytes],
+    *,
+    eof: bool = True,
+    use_iter: bool = False,
+    bound: int | None = None,
 ) -> list[Event]:
-    """Feed ``chunks`` one by one, draining after each, then EOF; return the events."""
+    """Feed ``chunks`` one by one, draining after each, then EOF; return the events.
+
+    With ``bound``, also check that the decoder never holds more than
+    ``bound`` bytes plus the chunk just fed, nor more than ``bound`` once
+    drained.
+    """
     decoder = codec.decoder()
     events: list[Event] = []
     for chunk in chunks:
         decoder.feed(chunk)
+        if bound is not None:
+            assert decoder.buffered <= bound + len(chunk), (decoder.buffered, bound)
         if drain(decoder, events, use_iter=use_iter):
             return events
+        if bound is not None:
+            assert decoder.buffered <= bound, (decoder.buffered, bound)
     if eof:
         decoder.feed_eof()
         drain(decoder, events, use_iter=use_iter)
@@ -188,7 +202,7 @@ def wire_bound(codec: Any) -> int:
 @st.composite
 def chunked(draw: st.DrawFn, data: bytes) -> list[bytes]:
     """``data`` cut anywhere, repeated cut points giving empty chunks."""
-    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=12)))
+    cuts = sorted(draw(st.lists(st.integers(0, len(data)), max_size=8)))
     bounds = [0, *cuts, len(data)]
     chunks = [data[a:b] for a, b in itertools.pairwise(bounds)]
     if draw(st.booleans()):
@@ -200,11 +214,12 @@ def payloads(alphabet: bytes = b"", max_size: int = 40) -> st.SearchStrategy[byt
     """Binary payloads, biased towards the bytes in ``alphabet`` when given."""
     if not alphabet:
         return st.binary(max_size=max_size)
-    byte = st.one_of(st.sampled_from(list(alphabet)), st.integers(0, 255))
-    return st.lists(byte, max_size=max_size).map(bytes)
+    special = st.sampled_from([bytes([b]) for b in alphabet])
+    piece = st.one_of(special, st.binary(max_size=8))
+    return st.lists(piece, max_size=8).map(lambda pieces: b"".join(pieces)[:max_size])
 
 
-def fragments(tokens: Sequence[bytes], max_size: int = 20) -> st.SearchStrategy[bytes]:
+def fragments(tokens: Sequence[bytes], max_size: int = 12) -> st.SearchStrategy[bytes]:
     """Arbitrary input: random bytes mixed with meaningful tokens of a codec."""
     piece = st.one_of(st.binary(max_size=6), st.sampled_from(list(tokens)))
     return st.lists(piece, max_size=max_size).map(b"".join)

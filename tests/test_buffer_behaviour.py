@@ -12,8 +12,6 @@ import array
 from typing import Any
 
 import pytest
-from hypothesis import given
-from hypothesis import strategies as st
 
 from framing import (
     COBS,
@@ -33,9 +31,7 @@ from framing import (
 from helpers import (
     CONFIGS,
     Config,
-    chunked,
     decode_chunks,
-    drain,
     encode_all,
     fed,
     is_terminal,
@@ -405,22 +401,7 @@ def test_large_frame_followed_by_small_ones_in_the_same_chunks() -> None:
 
 
 # -- memory bounded by max_length plus one chunk ---------------------------------
-
-
-@pytest.mark.parametrize("config", CONFIGS, ids=repr)
-@given(data=st.data())
-def test_buffered_never_exceeds_max_length_plus_one_chunk(
-    config: Config, data: st.DataObject
-) -> None:
-    codec = config.codec
-    chunks = data.draw(chunked(data.draw(config.garbage(), label="wire")), label="chunks")
-    decoder, events = codec.decoder(), []
-    for chunk in chunks:
-        decoder.feed(chunk)
-        assert decoder.buffered <= wire_bound(codec) + len(chunk)
-        if drain(decoder, events):
-            break
-        assert decoder.buffered <= wire_bound(codec)
+# (test_properties checks the bound for any input; these are the hostile cases)
 
 
 def _hostile(codec: Any, chunk: bytes, repeat: int = 48) -> tuple[Any, list[object]]:
@@ -459,7 +440,7 @@ NO_DELIMITER = [
 
 @pytest.mark.parametrize("codec", NO_DELIMITER, ids=repr)
 def test_delimiter_that_never_arrives_is_too_large_once_and_bounded(codec: Any) -> None:
-    _, events = _hostile(codec, b"\x01" * 65536)
+    _, events = _hostile(codec, b"\xff" * 65536)
     assert events == [FrameTooLarge]
 
 
