@@ -10,17 +10,15 @@ neither a loaded machine nor a fast one makes the test flaky.
 from __future__ import annotations
 
 import gc
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 
 from framing import COBS, SLIP, Delimited, LengthPrefixed, Lines, Netstring, UntilClose
-
-# Timing is not coverage: tracing would slow every line, and these tests
-# reach no line that others do not.
-pytestmark = pytest.mark.no_cover
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -38,18 +36,28 @@ STREAMING = [
 ]
 
 
-def cpu_seconds(run: Callable[[], object], repeats: int = 3) -> float:
-    """The least CPU time ``run`` took over ``repeats`` runs (garbage collection off)."""
-    best = float("inf")
+@contextmanager
+def quiet() -> Iterator[None]:
+    """No garbage collection and no tracer (coverage's would slow every line)."""
+    tracer = sys.gettrace()
     gc.collect()
     gc.disable()
+    sys.settrace(None)
     try:
+        yield
+    finally:
+        sys.settrace(tracer)
+        gc.enable()
+
+
+def cpu_seconds(run: Callable[[], object], repeats: int = 3) -> float:
+    """The least CPU time ``run`` took over ``repeats`` runs."""
+    best = float("inf")
+    with quiet():
         for _ in range(repeats):
             start = time.process_time()
             run()
             best = min(best, time.process_time() - start)
-    finally:
-        gc.enable()
     return best
 
 
