@@ -161,6 +161,13 @@ class ReceiveBuffer:
             chunk_index += 1
         return chunk[position]
 
+    def last_byte(self) -> int:
+        """The last byte buffered (there must be one), without walking collected chunks."""
+        for chunk in reversed(self._chunks):
+            if chunk:
+                return chunk[-1]
+        return self._data[-1]
+
     def unpack(self, header: struct.Struct) -> tuple[Any, ...]:
         """``header`` unpacked from the first bytes (which must be buffered before any chunks)."""
         return header.unpack_from(self._data, self._start)

@@ -199,8 +199,13 @@ class DelimitedDecoder(Decoder):
 
     def _payload_seen(self, end: int) -> int:
         """Payload bytes that the first ``end`` buffered bytes (no delimiter among them) hold."""
-        # The last len(delimiter) - 1 bytes may be the start of the delimiter.
-        return max(0, end - len(self._delimiter) + 1)
+        # Only a tail that is the start of the delimiter may turn out not to be payload.
+        buffer, delimiter = self._buffer, self._delimiter
+        for size in range(min(len(delimiter) - 1, end), 0, -1):
+            start = end - size
+            if all(buffer.byte_at(start + i) == delimiter[i] for i in range(size)):
+                return start
+        return end
 
     def _at_eof(self) -> bytes | None:
         if self._skipping:

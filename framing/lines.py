@@ -118,8 +118,8 @@ class LinesDecoder(DelimitedDecoder):
         return pieces
 
     def _payload_seen(self, end: int) -> int:
-        # The last byte may be the b"\r" of a b"\r\n".
-        return max(0, end - 1)
+        # A last b"\r" may be the start of a b"\r\n" (end is all that is buffered).
+        return end - (end > 0 and self._buffer.last_byte() == _CR)
 
     def _at_eof(self) -> bytes | None:
         if self._allow_unterminated and self._buffer and not self._skipping:

@@ -235,7 +235,7 @@ def test_unterminated_last_line_longer_than_max_length_is_too_large_at_eof() -> 
     from framing import FrameTooLarge
 
     decoder = Lines(max_length=3, allow_unterminated=True).decoder()
-    decoder.feed(b"abcd")
+    decoder.feed(b"abc\r")  # the b"\r" may start a b"\r\n": not too large yet
     assert list(decoder) == []
     decoder.feed_eof()
     with pytest.raises(FrameTooLarge) as raised:

@@ -587,3 +587,15 @@ def test_stopping_half_way_through_a_batch_keeps_the_rest_exactly(codec: Any) ->
     rest = wire[len(codec.encode(b"ab")) :]
     assert decoder.buffered == len(rest)
     assert decoder.detach() == rest
+
+
+def test_empty_chunks_while_a_long_line_is_collected_change_nothing() -> None:
+    decoder, got = Lines(max_length=len(LINE)).decoder(), []
+    for start in range(0, len(LINE), 65536):
+        decoder.feed(LINE[start : start + 65536])
+        decoder.feed(b"")
+        got += decoder
+    for piece in (b"\r", b"", b"\n", b"", b"x\n"):
+        decoder.feed(piece)
+        got += decoder
+    assert got == [LINE, b"x"]

@@ -165,3 +165,23 @@ def test_too_long_frame_is_dropped_when_reported() -> None:
     assert decoder.buffered <= 1
     decoder.feed(b"\nok\r\n")
     assert list(decoder) == [b"ok"]
+
+
+@pytest.mark.parametrize(
+    ("delimiter", "wire"),
+    [(b"\r\n", b"abcd"), (b"\r\n", b"abc\r\r"), (b"\r\n\r\n", b"abcd\r\n"), (b"aba", b"abcdab")],
+)
+def test_unterminated_frame_over_max_length_is_too_large_not_incomplete(
+    delimiter: bytes, wire: bytes
+) -> None:
+    # More than max_length payload bytes are there: only a tail that starts
+    # the delimiter may still turn out not to be payload.
+    assert kinds(decode_every_way(Delimited(delimiter, max_length=3), wire)) == [FrameTooLarge]
+
+
+@pytest.mark.parametrize(("delimiter", "wire"), [(b"\r\n", b"abc\r"), (b"aba", b"abcab")])
+def test_unterminated_frame_ending_in_a_partial_delimiter_may_still_fit(
+    delimiter: bytes, wire: bytes
+) -> None:
+    error = only_error(decode_every_way(Delimited(delimiter, max_length=3), wire), IncompleteFrame)
+    assert error.partial == wire

@@ -124,3 +124,12 @@ def test_encode_refuses_lf_and_trailing_cr_in_any_bytes_like(as_type: type, payl
 def test_allow_unterminated_last_line_over_max_length_is_too_large() -> None:
     events = decode_every_way(Lines(max_length=3, allow_unterminated=True), b"ab\nabcd")
     assert kinds(events) == [b"ab", FrameTooLarge]
+
+
+def test_unterminated_line_over_max_length_is_too_large_not_incomplete() -> None:
+    assert kinds(decode_every_way(Lines(max_length=3), b"abcd")) == [FrameTooLarge]
+
+
+def test_unterminated_line_ending_in_cr_may_still_fit() -> None:
+    error = only_error(decode_every_way(Lines(max_length=3), b"abc\r"), IncompleteFrame)
+    assert error.partial == b"abc\r"
