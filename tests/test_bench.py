@@ -8,9 +8,11 @@ messages (``measure`` checks every run; a wrong one becomes a note).
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import socket
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -351,3 +353,57 @@ def test_bench_run_quick_skips_the_peers_that_are_quadratic_on_the_trickles() ->
     assert [impl.name for impl in full.impls if impl.fn is None] == [
         impl.name for impl in full.impls if impl.note  # only peers that are not installed
     ]
+
+
+def test_full_size_titles_say_what_issue_7_measures() -> None:
+    titles = {w.key: w.title for w in bench.workloads(bench.FULL)}  # nothing is built yet
+    assert titles["decode-small-lp"] == (
+        "decode 300,000 x 32 B in 64 KiB chunks: LengthPrefixed('!I')"
+    )
+    assert titles["decode-big-lines"] == (
+        "decode 32 x 4 MiB in 64 KiB chunks: Lines(max_length=4 MiB)"
+    )
+    assert titles["trickle-slip"] == (
+        "decode one 1 MiB frame in 64 B chunks (linearity: / 256 KiB): SLIP(max_length=1 MiB)"
+    )
+
+
+def test_socket_and_asyncio_rows_say_why_when_their_modules_cannot_be_imported(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench, "optional_module", lambda name: (None, f"{name} is missing"))
+    rows = {w.key: w for w in bench.workloads(SMOKE)}
+    for key in ("tcp-big", "tcp-small-send", "tcp-small-recv", "aio-echo"):
+        impls = [impl for impl in rows[key].impls if impl.role == "framing"]
+        assert impls
+        assert all(impl.fn is None for impl in impls)
+        module = "framing.aio" if key == "aio-echo" else "framing.socket"
+        assert {impl.note for impl in impls} == {f"{module} is missing"}
+    (row,) = bench.measure(rows["aio-echo"], SMOKE)
+    assert row.figure is None
+    assert row.note == "framing.aio is missing"
+
+
+def test_measure_leaves_a_disabled_garbage_collector_disabled() -> None:
+    workload = workload_of(("framing", "framing", taking(None, 0, 2)))
+    gc.disable()
+    try:
+        (row,) = bench.measure(workload, SMOKE)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert row.note == ""
+
+
+def test_in_thread_gives_up_on_a_thread_that_outlives_the_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bench, "TIMEOUT", 0.01)
+    release = threading.Event()
+    try:
+        with pytest.raises(TimeoutError, match="still running"), bench.in_thread(
+            lambda: release.wait(5)
+        ):
+            pass
+    finally:
+        release.set()
