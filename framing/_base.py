@@ -90,6 +90,9 @@ class Decoder(ABC):
         self._buffer = ReceiveBuffer()  # wire bytes fed and not yet part of a returned message
         self._eof = False  # feed_eof() was called
         self._error: FramingError | None = None  # raised again on every call once failed
+        # Wire bytes the current frame needs in all, when the style knows (else
+        # 0): until they are buffered, iteration has nothing to do.
+        self._frame_end = 0
         # The last batch: its messages, the iterator handed out over them, and
         # how a message's wire form is rebuilt: followed by _batch_terminator,
         # or (None) codec.encode(message), which adds _batch_overhead bytes.
@@ -143,6 +146,9 @@ class Decoder(ABC):
     def __iter__(self) -> Iterator[bytes]:
         """Every complete message buffered so far, in order; stops when more data is needed."""
         pending = self._pending
+        frame_end = self._frame_end
+        if frame_end and pending is None and frame_end > len(self._buffer) and not self._eof:
+            return iter(())  # a frame still arriving: one check per chunk
         if pending is None and self._error is None:
             batch = self._take_batch()
             if batch:
@@ -175,8 +181,10 @@ class Decoder(ABC):
 
     @property
     def bytes_needed(self) -> int | None:
-        """Bytes still missing to complete the current frame, when the style tells; else None."""
-        return None
+        """Bytes still missing to complete the current frame, when the style knows; else None."""
+        if not self._frame_end:
+            return None
+        return max(0, self._frame_end - len(self._buffer))
 
     @property
     def eof(self) -> bool:

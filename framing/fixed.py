@@ -61,11 +61,7 @@ class FixedLengthDecoder(Decoder):
     def __init__(self, codec: FixedLength) -> None:
         super().__init__(codec)
         self._size = codec.size
-
-    @property
-    def bytes_needed(self) -> int:
-        """Bytes missing to complete the current message (0 when one is complete)."""
-        return max(0, self._size - len(self._buffer))
+        self._frame_end = codec.size  # every frame's length is known
 
     def _take_batch(self) -> list[bytes]:
         self._batch_terminator = b""

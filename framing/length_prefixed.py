@@ -152,14 +152,6 @@ class LengthPrefixedDecoder(Decoder):
         # buffered until the whole frame is there.
         self._header: Parsed | None = None
 
-    @property
-    def bytes_needed(self) -> int | None:
-        """Bytes missing to complete the current frame, once its header has been read."""
-        if self._header is None:
-            return None
-        size, length, _ = self._header
-        return max(0, size + length - len(self._buffer))
-
     def _take_batch(self) -> list[bytes]:
         layout = self._layout
         header = self._header
@@ -171,7 +163,9 @@ class LengthPrefixedDecoder(Decoder):
             layout.struct, self._max_length, self._includes_header
         )
         if payloads:
-            self._header = None  # a header parsed earlier belonged to the batch's first frame
+            # A header parsed earlier belonged to the batch's first frame.
+            self._header = None
+            self._frame_end = 0
         self._batch_overhead = layout.struct.size
         return payloads
 
@@ -184,9 +178,11 @@ class LengthPrefixedDecoder(Decoder):
             header = self._header = self._check(*header)
         size, length, fields = header
         if len(self._buffer) < size + length:
+            self._frame_end = size + length
             self._buffer.collect(size + length)
             return None
         self._header = None
+        self._frame_end = 0
         self._buffer.skip(size)
         payload = self._buffer.take(length)
         return payload if fields is None else Frame(payload, fields)
@@ -205,3 +201,4 @@ class LengthPrefixedDecoder(Decoder):
 
     def _reset(self) -> None:
         self._header = None
+        self._frame_end = 0

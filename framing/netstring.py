@@ -68,14 +68,6 @@ class NetstringDecoder(Decoder):
         # The current frame's (header size, payload length) once its colon has been read.
         self._header: tuple[int, int] | None = None
 
-    @property
-    def bytes_needed(self) -> int | None:
-        """Bytes missing to complete the current netstring, once its length has been read."""
-        if self._header is None:
-            return None
-        size, length = self._header
-        return max(0, size + length + 1 - len(self._buffer))
-
     def _next(self) -> bytes | None:
         header = self._header
         if header is None:
@@ -85,11 +77,13 @@ class NetstringDecoder(Decoder):
         size, length = header
         buffer = self._buffer
         if len(buffer) <= size + length:
+            self._frame_end = size + length + 1
             buffer.collect(size + length + 1)
             return None
         if buffer.byte_at(size + length) != _COMMA:
             raise InvalidFrame(f"netstring of {length} bytes is not followed by ','")
         self._header = None
+        self._frame_end = 0
         buffer.skip(size)
         payload = buffer.take(length)
         buffer.skip(1)
@@ -112,3 +106,4 @@ class NetstringDecoder(Decoder):
 
     def _reset(self) -> None:
         self._header = None
+        self._frame_end = 0
