@@ -40,6 +40,7 @@ returns each payload as a ``Frame``, a ``bytes`` with the other fields in
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -78,6 +79,9 @@ class LengthPrefixed(Codec):
     max_length: int
     includes_header: bool
     _layout: HeaderLayout = field(repr=False, compare=False, hash=False)
+    # For a struct header: its pack, and what the declared length adds to the payload's.
+    _pack: Callable[[int], bytes] | None = field(repr=False, compare=False, hash=False)
+    _declared_extra: int = field(repr=False, compare=False, hash=False)
 
     def __init__(
         self,
@@ -102,6 +106,9 @@ class LengthPrefixed(Codec):
         object.__setattr__(self, "max_length", max_length)
         object.__setattr__(self, "includes_header", bool(includes_header))
         object.__setattr__(self, "_layout", layout)
+        plain = layout.struct if isinstance(layout, StructLayout) else None
+        object.__setattr__(self, "_pack", plain.pack if plain else None)
+        object.__setattr__(self, "_declared_extra", plain.size if plain and includes_header else 0)
 
     def encode_parts(self, message: Buffer, **fields: Any) -> tuple[Buffer, ...]:
         """Header and payload, the payload not copied.
@@ -125,6 +132,9 @@ class LengthPrefixed(Codec):
 
     def encode(self, message: Buffer, **fields: Any) -> bytes:
         """Header and payload in one ``bytes``."""
+        pack = self._pack
+        if pack and type(message) is bytes and len(message) <= self.max_length and not fields:
+            return pack(len(message) + self._declared_extra) + message
         return b"".join(self.encode_parts(message, **fields))
 
     def _declared_with_header(self, length: int) -> int:
