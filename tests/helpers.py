@@ -104,8 +104,21 @@ def decode_chunks(
             assert decoder.buffered <= bound, (decoder.buffered, bound)
     if eof:
         decoder.feed_eof()
-        drain(decoder, events, use_iter=use_iter)
+        failed = drain(decoder, events, use_iter=use_iter)
+        check_stays_finished(decoder, events[-1] if failed else None)
     return events
+
+
+def check_stays_finished(decoder: Any, error: Event | None) -> None:
+    """After the end, asking again gives nothing more, or the same error again."""
+    again: FramingError | None = None
+    message = None
+    try:
+        message = decoder.next_frame()
+    except FramingError as raised:
+        again = raised
+    assert type(again) is type(error), f"{again!r} after {error!r}"
+    assert message is None, f"{message!r} after the end of the stream"
 
 
 def chunkings(data: bytes) -> Iterator[list[bytes]]:

@@ -599,3 +599,20 @@ def test_empty_chunks_while_a_long_line_is_collected_change_nothing() -> None:
         decoder.feed(piece)
         got += decoder
     assert got == [LINE, b"x"]
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [LengthPrefixed("!I"), Netstring(), FixedLength(len(LARGE)), Lines(max_length=MIB)],
+    ids=repr,
+)
+def test_decoder_detached_inside_a_large_frame_reads_new_frames(codec: Any) -> None:
+    payload = LINE if isinstance(codec, Lines) else LARGE
+    wire = codec.encode(payload)
+    decoder = codec.decoder()
+    for start in range(0, len(wire) // 2, 4096):
+        decoder.feed(wire[start : start + 4096])
+        assert list(decoder) == []
+    decoder.detach()
+    decoder.feed(wire)
+    assert list(decoder) == [payload]
