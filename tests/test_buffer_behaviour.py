@@ -586,6 +586,10 @@ def test_stopping_half_way_through_a_batch_keeps_the_rest_exactly(codec: Any) ->
         break
     rest = wire[len(codec.encode(b"ab")) :]
     assert decoder.buffered == len(rest)
+    assert decoder.buffered == len(rest)  # asking twice changes nothing
+    assert decoder.next_frame() == b"cd"
+    rest = rest[len(codec.encode(b"cd")) :]
+    assert decoder.buffered == len(rest)
     assert decoder.detach() == rest
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from framing import EncodeError, FrameTooLarge, IncompleteFrame, InvalidFrame, Lines
-from helpers import decode_every_way, kinds, only_error
+from helpers import decode_every_way, fed, kinds, only_error
 
 
 def test_encode_appends_lf() -> None:
@@ -133,3 +133,13 @@ def test_unterminated_line_over_max_length_is_too_large_not_incomplete() -> None
 def test_unterminated_line_ending_in_cr_may_still_fit() -> None:
     error = only_error(decode_every_way(Lines(max_length=3), b"abc\r"), IncompleteFrame)
     assert error.partial == b"abc\r"
+
+
+def test_allow_unterminated_last_line_ending_in_cr_over_max_length_is_too_large_at_eof() -> None:
+    # b"abc\r" may still become a 3-byte line until EOF shows the CR is payload.
+    decoder = fed(Lines(max_length=3, allow_unterminated=True), b"abc\r")
+    assert list(decoder) == []
+    decoder.feed_eof()
+    with pytest.raises(FrameTooLarge) as info:
+        decoder.next_frame()
+    assert (info.value.length, info.value.max_length) == (4, 3)
