@@ -3,8 +3,8 @@
 ``CI`` set in the environment selects the "ci" profile: derandomized (the
 same examples on every run, so a red CI run is reproducible), no deadline (a
 loaded CI runner must not turn slowness into failures). Otherwise "dev":
-random examples, fewer of them, for quick local runs. Override with
-``pytest --hypothesis-profile=NAME``.
+random examples, fewer of them, for quick local runs. "thorough" (ten
+times CI's examples) is for bug hunts: ``pytest --hypothesis-profile=thorough``.
 """
 
 from __future__ import annotations
@@ -25,6 +25,12 @@ settings.register_profile(
     "dev",
     deadline=None,
     max_examples=60,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.register_profile(
+    "thorough",
+    deadline=None,
+    max_examples=2000,
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
