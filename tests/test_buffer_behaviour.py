@@ -620,3 +620,38 @@ def test_decoder_detached_inside_a_large_frame_reads_new_frames(codec: Any) -> N
     decoder.detach()
     decoder.feed(wire)
     assert list(decoder) == [payload]
+
+
+def _pieces(wire: bytes, size: int, as_type: type) -> list[Any]:
+    """``wire`` in ``size``-byte pieces of ``as_type``, an empty piece after each."""
+    out: list[Any] = []
+    for start in range(0, len(wire), size):
+        out += [as_type(wire[start : start + size]), as_type(b"")]
+    return out
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [
+        LengthPrefixed("!I"),
+        Netstring(),
+        FixedLength(len(LARGE)),
+        Lines(max_length=MIB),
+        Delimited(b"\x00", max_length=MIB),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize("as_type", [bytes, bytearray, memoryview], ids=lambda t: t.__name__)
+@pytest.mark.parametrize("size", [100, 5000, 70_000])
+def test_large_frames_between_small_ones_in_any_piece_type(
+    codec: Any, as_type: type, size: int
+) -> None:
+    big = LINE.replace(b"\x00", b"-") if isinstance(codec, (Lines, Delimited)) else LARGE
+    small = big[: codec.max_length][:3] if not isinstance(codec, FixedLength) else big
+    messages = [small, big, small, big]
+    decoder, got = codec.decoder(), []
+    for piece in _pieces(encode_all(codec, messages), size, as_type):
+        decoder.feed(piece)
+        got += decoder
+    assert got == messages
+    assert decoder.buffered == 0
