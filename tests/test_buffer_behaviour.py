@@ -655,3 +655,16 @@ def test_large_frames_between_small_ones_in_any_piece_type(
         got += decoder
     assert got == messages
     assert decoder.buffered == 0
+
+
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_large_netstring_without_its_comma_is_invalid_in_any_chunk_size(size: int) -> None:
+    wire = Netstring().encode(b"ok") + Netstring().encode(LARGE)[:-1] + b";1:x,"
+    assert _in_chunks(Netstring(), wire, size) == [b"ok", InvalidFrame]
+
+
+@pytest.mark.parametrize("size", CHUNK_SIZES)
+def test_hostile_header_after_a_large_frame_in_any_chunk_size(size: int) -> None:
+    codec = LengthPrefixed("!I", max_length=len(LARGE))
+    wire = codec.encode(LARGE) + b"\x7f\xff\xff\xff" + LARGE
+    assert _in_chunks(codec, wire, size) == [LARGE, (FrameTooLarge, len(LARGE))]
