@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from construct import BytesInteger, Const, ExprValidator, Int8ub, Int16ub, Struct, VarInt, obj_
 
+import framing
 from framing import (
     COBS,
     SLIP,
@@ -70,7 +71,7 @@ def test_a_bytearray_delimiter_is_stored_as_bytes() -> None:
 
 
 def test_an_empty_delimiter_says_so() -> None:
-    with pytest.raises(ValueError, match="must not be empty"):
+    with pytest.raises(ValueError, match=r"^the delimiter must not be empty$"):
         Delimited(b"")
 
 
@@ -121,6 +122,22 @@ def test_a_decoder_detached_after_a_parsed_header_decodes_afresh(
     assert decoder.detach() == header
     decoder.feed(frame)
     assert decoder.next_frame() == b"ok"
+
+
+def test_a_netstring_length_too_long_is_the_same_error_however_it_arrives() -> None:
+    # The digits are checked as they come: a colon far behind them changes nothing.
+    codec = Netstring(max_length=12)
+    wire = b"1234567:" + b"x" * 20
+    whole = codec.decoder()
+    whole.feed(wire)
+    with pytest.raises(framing.FrameTooLarge) as at_once:
+        whole.next_frame()
+    bytewise = codec.decoder()
+    with pytest.raises(framing.FrameTooLarge) as byte_by_byte:  # noqa: PT012 - feeds until it fails
+        for byte in wire:
+            bytewise.feed(bytes([byte]))
+            bytewise.next_frame()
+    assert at_once.value.length == byte_by_byte.value.length == 123
 
 
 # -- large frames, collected as chunks -------------------------------------
@@ -203,8 +220,16 @@ HEADER = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int16ub)
             "cannot build the frame header",
         ),
         (lambda: LengthPrefixed(3), TypeError, "not int$"),
-        (lambda: LengthPrefixed(Struct("length" / VarInt)), ValueError, "Struct header must"),
-        (lambda: LengthPrefixed(Struct("len" / Int16ub)), ValueError, "Struct header needs"),
+        (
+            lambda: LengthPrefixed(Struct("length" / VarInt)),
+            ValueError,
+            "^a Struct header must have a fixed size$",
+        ),
+        (
+            lambda: LengthPrefixed(Struct("len" / Int16ub)),
+            ValueError,
+            "^a Struct header needs a field named 'length'$",
+        ),
     ],
     ids=[
         "fixed size",
