@@ -67,6 +67,20 @@ class Delimited(Codec):
             )
         return (view, delimiter)
 
+    def encode(self, message: Buffer) -> bytes:
+        """Payload and delimiter in one ``bytes``."""
+        delimiter = self.delimiter
+        if (
+            type(message) is bytes
+            and len(message) <= self.max_length
+            # A memchr for the first byte is many times faster than a search
+            # for a longer delimiter, and says no for most payloads.
+            and (delimiter[:1] not in message or delimiter not in message)
+            and (len(delimiter) == 1 or not _completes_delimiter(message, delimiter))
+        ):
+            return message + delimiter
+        return b"".join(self.encode_parts(message))
+
     def decoder(self) -> DelimitedDecoder:
         """A fresh decoder."""
         return DelimitedDecoder(self, self.delimiter)

@@ -63,6 +63,17 @@ class Lines(Codec):
             raise EncodeError(f"line of {len(view)} bytes ends in b'\\r', which would be stripped")
         return (view, b"\r\n" if self.strict_crlf else b"\n")
 
+    def encode(self, message: Buffer) -> bytes:
+        """Line and terminator in one ``bytes``."""
+        if (
+            type(message) is bytes
+            and len(message) <= self.max_length
+            and b"\n" not in message
+            and not message.endswith(b"\r")
+        ):
+            return message + (b"\r\n" if self.strict_crlf else b"\n")
+        return b"".join(self.encode_parts(message))
+
     def decoder(self) -> LinesDecoder:
         """A fresh decoder."""
         return LinesDecoder(self)
