@@ -46,7 +46,8 @@ example when broken):
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Sequence
+import random
+from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ._base import Codec
@@ -87,6 +88,9 @@ class DecoderLike(Protocol):
     def next_frame(self) -> bytes | None:
         """A message, None for "need more", or a FramingError."""
 
+    def __iter__(self) -> Iterator[bytes]:
+        """Every message available now."""
+
     @property
     def buffered(self) -> int:
         """Wire bytes held that are not yet part of a message."""
@@ -111,6 +115,7 @@ _SPECIAL = b"\x00\x01\x02\x7f\x80\xff\xc0\xdb\xdc\xdd\r\n:,0159"
 # Small streams are enough to reach every branch, large ones are slow to shrink.
 _MESSAGE_SIZE = 300
 _MAX_MESSAGES = 6
+_MODES = ("next_frame", "iterate", "mixed")
 _STRETCH = 1024  # the longest run a mutation inserts (more than twice max_length, or this)
 
 
@@ -352,9 +357,19 @@ Event = tuple[str, Any]
 
 
 class _Run:
-    """One decoder fed chunk by chunk, drained after each chunk; records its events."""
+    """One decoder fed chunk by chunk, drained after each chunk; records its events.
 
-    def __init__(self, codec: CodecLike, max_buffered: int | None) -> None:
+    ``mode`` is how messages are read: ``"next_frame"``, ``"iterate"`` (``for
+    message in decoder``, a new loop after each error or end, as a program
+    does) or ``"mixed"`` (either, chosen by a seeded generator, the iterator
+    kept alive across ``next_frame()`` calls and ``buffered`` asked between).
+    A decoder may read each way differently (batches), never with a
+    different result.
+    """
+
+    def __init__(
+        self, codec: CodecLike, max_buffered: int | None, mode: str = "next_frame", seed: int = 0
+    ) -> None:
         self.decoder = codec.decoder()
         self.events: list[Event] = []
         self.errors: list[FramingError] = []
@@ -362,6 +377,30 @@ class _Run:
         self.largest_chunk = 0
         self.fed = 0
         self.failed: type[FramingError] | None = None  # the decoder stays failed
+        self.mode = mode
+        self.max_messages: int | None = None  # stop reading after this many events
+        self._choices = random.Random(seed)
+        self._iterator: Iterator[bytes] | None = None
+
+    def _pull(self) -> bytes | None:
+        """One message by this run's mode, or None; errors propagate."""
+        use_iterator = self.mode == "iterate" or (
+            self.mode == "mixed" and self._choices.random() < 0.5
+        )
+        if self.mode == "mixed" and self.max_buffered is not None:
+            self._check_bound(after_drain=False)  # buffered, asked mid-batch
+        if not use_iterator:
+            return self.decoder.next_frame()
+        if self._iterator is None:
+            self._iterator = iter(self.decoder)
+        try:
+            return next(self._iterator)
+        except StopIteration:
+            self._iterator = None
+            return None
+        except BaseException:
+            self._iterator = None
+            raise
 
     def feed(self, chunk: bytes) -> None:
         before = self.decoder.buffered
@@ -403,11 +442,14 @@ class _Run:
         # for good (a resynchronising one skips the bad frame in between).
         last_error: FramingError | None = None
         while True:
+            if self.max_messages is not None and len(self.events) >= self.max_messages:
+                self._iterator = None
+                return
             calls -= 1
             assert calls >= 0, f"the decoder makes no progress: {self.events[-3:]!r}"
             before = decoder.buffered
             try:
-                message = decoder.next_frame()
+                message = self._pull()
             except FramingError as error:
                 consumed = decoder.buffered != before
                 if last_error is not None and not consumed and type(error) is type(last_error):
@@ -424,6 +466,7 @@ class _Run:
                 ) from error
             last_error = None
             if message is None:
+                self._iterator = None
                 break
             assert isinstance(message, bytes), f"a message of type {type(message).__name__}"
             self.events.append(("message", _message_summary(message)))
@@ -444,8 +487,8 @@ class _Run:
         )
 
     def _check_bound(self, after_drain: bool = False) -> None:
-        if self.max_buffered is None:
-            return
+        if self.max_buffered is None or self.max_messages is not None:
+            return  # no bound, or messages deliberately left unread
         bound = self.max_buffered
         if not after_drain or self.failed is not None:
             bound += self.largest_chunk
@@ -474,8 +517,12 @@ def _run(
     max_buffered: int | None,
     *,
     eof: bool = True,
+    mode: str = "next_frame",
+    seed: int = 0,
+    max_messages: int | None = None,
 ) -> _Run:
-    run = _Run(codec, max_buffered)
+    run = _Run(codec, max_buffered, mode, seed)
+    run.max_messages = max_messages
     for chunk in chunks:
         run.feed(chunk)
     if eof:
@@ -532,6 +579,9 @@ def check_codec(
         ],
     )
 
+    # How messages are read: next_frame(), for loops, or both mixed (seeded).
+    readings = st.tuples(st.sampled_from(_MODES), st.integers(0, 2**16))
+
     def encoded(ms: list[bytes]) -> tuple[bytes, list[int]]:
         wire = [codec.encode(m) for m in ms]
         ends = [0]
@@ -545,7 +595,8 @@ def check_codec(
         ms = data.draw(message_lists, label="messages")
         wire, ends = encoded(ms)
         chunks = data.draw(chunkings(wire, ends), label="chunks")
-        _check_round_trip(codec, ms, chunks, max_buffered, single)
+        read = data.draw(readings, label="read with")
+        _check_round_trip(codec, ms, chunks, max_buffered, single, read)
 
     @config
     @hypothesis.given(data=st.data())
@@ -567,7 +618,8 @@ def check_codec(
         if len(frame) > 1:  # cut it inside
             tail = frame[: data.draw(st.integers(1, len(frame) - 1), label="cut")]
             chunks = data.draw(chunkings(wire + tail, ends), label="chunks")
-            _check_unfinished_frame(codec, ms, tail, chunks, max_buffered)
+            read = data.draw(readings, label="read with")
+            _check_unfinished_frame(codec, ms, tail, chunks, max_buffered, read)
         suffix = data.draw(streams_for(codec, message_strategy), label="suffix")
         chunks = data.draw(chunkings(wire + suffix, ends), label="chunks with suffix")
         _check_prefix_delivered(codec, ms, chunks, max_buffered)
@@ -579,7 +631,9 @@ def check_codec(
         wire, _ = encoded(ms)
         split = data.draw(st.integers(0, len(wire)), label="split")
         first = data.draw(chunkings(wire[:split]), label="chunks before the split")
-        _check_detach(codec, ms, first, wire[split:], max_buffered)
+        read = data.draw(readings, label="read with")
+        taken = data.draw(st.none() | st.integers(0, len(ms)), label="messages read before")
+        _check_detach(codec, ms, first, wire[split:], max_buffered, read, taken)
 
     for check in (round_trip, any_stream_any_chunking, nothing_lost, detach_hand_off):
         check()
@@ -591,6 +645,7 @@ def _check_round_trip(
     chunks: list[bytes],
     max_buffered: int | None,
     single: bool,
+    read: tuple[str, int] = ("next_frame", 0),
 ) -> None:
     wire = b"".join(chunks)
     encode_parts = getattr(codec, "encode_parts", None)
@@ -598,7 +653,7 @@ def _check_round_trip(
         for message in messages:
             parts = encode_parts(message)
             assert b"".join(parts) == codec.encode(message), "encode_parts() != encode()"
-    run = _run(codec, chunks, max_buffered, eof=False)
+    run = _run(codec, chunks, max_buffered, eof=False, mode=read[0], seed=read[1])
     if not single:
         assert run.decoder.buffered == 0, (
             f"{run.decoder.buffered} bytes left buffered after complete frames"
@@ -623,8 +678,9 @@ def check_stream(
     ``FramingError``s (never another exception), the same however it is
     cut, with ``buffered`` within ``max_buffered`` (default:
     ``max_buffered_for(codec)``) and the decoder contract kept at every
-    step. Returns the events: ``("message", payload)`` or ``(error type
-    name, IncompleteFrame.partial or None)``; ``AssertionError`` otherwise.
+    step, read with ``next_frame()``, with ``for`` loops, and both mixed.
+    Returns the events: ``("message", payload)`` or ``(error type name,
+    IncompleteFrame.partial or None)``; ``AssertionError`` otherwise.
 
     >>> import framing
     >>> check_stream(framing.Netstring(), b"2:hi,x")
@@ -634,10 +690,13 @@ def check_stream(
         max_buffered = max_buffered_for(codec)
     wire = bytes(wire)
     whole = _run(codec, [wire], max_buffered).events
-    bytewise = _run(codec, [wire[i : i + 1] for i in range(len(wire))], max_buffered).events
+    looped = _run(codec, [wire], max_buffered, mode="iterate").events
+    assert looped == whole, f"read with a for loop: {looped!r}; with next_frame(): {whole!r}"
+    bytes_ = [wire[i : i + 1] for i in range(len(wire))]
+    bytewise = _run(codec, bytes_, max_buffered, mode="mixed", seed=len(wire)).events
     assert bytewise == whole, f"fed one byte at a time: {bytewise!r}; fed whole: {whole!r}"
     if chunks is not None:
-        cut = _run(codec, chunks, max_buffered).events
+        cut = _run(codec, chunks, max_buffered, mode="mixed", seed=len(chunks)).events
         assert cut == whole, f"fed as {list(chunks)!r}: {cut!r}; fed whole: {whole!r}"
     return whole
 
@@ -648,9 +707,10 @@ def _check_unfinished_frame(
     tail: bytes,
     chunks: list[bytes],
     max_buffered: int | None,
+    read: tuple[str, int] = ("next_frame", 0),
 ) -> None:
     expected = [("message", _message_summary(m)) for m in messages]
-    before_eof = _run(codec, chunks, max_buffered, eof=False)
+    before_eof = _run(codec, chunks, max_buffered, eof=False, mode=read[0], seed=read[1])
     assert before_eof.events == expected, "a cut frame changed the messages before it"
     buffered = before_eof.decoder.buffered
     detached = before_eof.decoder.detach()
@@ -692,8 +752,14 @@ def _check_detach(
     first: list[bytes],
     rest: bytes,
     max_buffered: int | None,
+    read: tuple[str, int] = ("next_frame", 0),
+    taken: int | None = None,
 ) -> None:
-    before = _run(codec, first, max_buffered, eof=False)
+    # Read all that can be read, or only ``taken`` messages: then detach() must
+    # hand over the messages decoded (in a batch) but not yet read, too.
+    before = _run(
+        codec, first, max_buffered, eof=False, mode=read[0], seed=read[1], max_messages=taken
+    )
     count = len(before.events)
     detached = before.decoder.detach()
     assert before.decoder.buffered == 0, "detach() left bytes buffered"

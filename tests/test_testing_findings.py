@@ -1,8 +1,13 @@
 """Regression tests for what check_codec and the fuzzers found in the codecs.
 
-Each finding is pinned by a deterministic test; a finding not yet fixed in the
-codec module (owned by the codec core) is marked ``xfail(strict=True)``, so
-the fix turns it into an XPASS failure that asks for the marker to go.
+Each finding is pinned by a deterministic test (marked ``xfail(strict=True)``
+while the codec module, owned by the codec core, is not fixed yet).
+
+Finding 1 (check_codec over COBS(max_length=20), then every COBS fuzz run):
+a COBS decoder that reached EOF while skipping a too-large frame raised a
+stale ``FrameTooLarge`` on every second later call: ``DelimitedDecoder._at_eof``
+cleared ``_skipping`` without ``_reset()``, leaving ``COBSDecoder``'s code-byte
+walk behind. Fixed in e6234e9.
 """
 
 from __future__ import annotations
@@ -28,15 +33,7 @@ def _calls(decoder: Any, count: int) -> list[object]:
 @pytest.mark.parametrize(
     "codec",
     [
-        pytest.param(
-            COBS(max_length=2),
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="finding 1: DelimitedDecoder._at_eof clears _skipping without _reset(), "
-                "so COBSDecoder keeps the skipped frame's code-byte walk (_code_at, _decoded) "
-                "and raises it again on an empty buffer",
-            ),
-        ),
+        COBS(max_length=2),
         SLIP(max_length=2),
         Delimited(max_length=2),
         Lines(max_length=2),
