@@ -4,7 +4,8 @@ Two hypothesis state machines, each checking after every step that the
 receiver got exactly a prefix of what was sent, in order, and nothing else:
 
 - ``CodecPair``: an encoder and a decoder. Rules send messages, feed any
-  prefix of the bytes in flight (empty feeds too), read a few messages, switch
+  prefix of the bytes in flight (empty feeds too), read a few messages (with
+  ``next_frame()``, or a ``for`` loop left after one message), switch
   to another codec mid-stream (the receiver detaches the old decoder once it
   has every message of the old codec and feeds the bytes to the new one), and
   end the stream.
@@ -105,19 +106,23 @@ class CodecPair(RuleBasedStateMachine):
         self.decoder.feed(chunk)
 
     @precondition(lambda self: not self.ended)
-    @rule(count=st.integers(1, 4))
-    def read(self, count: int) -> None:
+    @rule(count=st.integers(1, 4), loop=st.booleans())
+    def read(self, count: int, loop: bool) -> None:
         for _ in range(count):
-            if not self._read_one():
+            if not self._read_one(loop):
                 break
 
-    def _read_one(self) -> bool:
-        """Read one message if the current segment expects one; whether one came."""
+    def _read_one(self, loop: bool = False) -> bool:
+        """Read one message if the current segment expects one; whether one came.
+
+        ``loop``: with a ``for`` loop left after one message (the decoder may
+        have decoded a whole batch), else with ``next_frame()``.
+        """
         self._move_on()
         segment = self.segments[self.current]
         if len(self.received) == len(segment.messages):
             return False
-        message = self.decoder.next_frame()
+        message = next(iter(self.decoder), None) if loop else self.decoder.next_frame()
         if message is None:
             return False
         self.received.append(message)
