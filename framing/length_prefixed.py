@@ -116,8 +116,8 @@ class LengthPrefixed(Codec):
         A ``Struct`` header's fields come from keywords, or from ``message``'s
         own ``.fields`` when it is a ``Frame`` (keywords win).
         """
-        if isinstance(message, Frame):
-            fields = {**message.fields, **fields}
+        if isinstance(message, Frame) and self._layout.has_fields:
+            fields = {**message.fields, **fields}  # a Frame forwarded elsewhere is its payload
         if fields and not self._layout.has_fields:
             raise EncodeError(f"header {self.header!r} has no fields, got {sorted(fields)}")
         view = as_view(message)

@@ -98,8 +98,12 @@ class NetstringDecoder(Decoder):
             raise InvalidFrame(f"netstring length {digits!r} is not a decimal number")
         if len(digits) > 1 and digits[0] == _ZERO:
             raise InvalidFrame(f"netstring length {digits!r} has a leading zero")
-        if len(digits) > self._max_digits or (colon > 0 and int(digits) > self._max_length):
-            raise FrameTooLarge(int(digits), self._max_length)
+        # More digits only make the length larger: it is too large as soon as
+        # the shortest prefix above max_length is in (that prefix is reported,
+        # so the error is the same however the digits were cut into chunks).
+        for size in (self._max_digits, self._max_digits + 1):
+            if len(digits) >= size and int(digits[:size]) > self._max_length:
+                raise FrameTooLarge(int(digits[:size]), self._max_length)
         if colon < 0:
             return None
         return colon + 1, int(digits)

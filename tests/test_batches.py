@@ -289,3 +289,22 @@ def test_detach_before_a_large_frame_reaches_the_collected_chunks_leaves_a_clean
     assert decoder.detach() == wire[:1000]
     decoder.feed(codec.encode(b"hi") + codec.encode(b"there"))
     assert list(decoder) == [b"hi", b"there"]
+
+
+@pytest.mark.parametrize(
+    ("digits", "length"), [(b"999", 999), (b"9999:", 999), (b"101", 101), (b"1000", 100)]
+)
+def test_a_netstring_length_is_too_large_as_soon_as_its_digits_show_it(
+    digits: bytes, length: int
+) -> None:
+    from framing import Netstring
+
+    for cut in range(1, len(digits) + 1):
+        decoder = Netstring(max_length=99).decoder()
+        decoder.feed(digits[:cut])
+        if cut < 3:
+            assert decoder.next_frame() is None
+            continue
+        with pytest.raises(FrameTooLarge) as raised:
+            decoder.next_frame()
+        assert (raised.value.length, raised.value.max_length) == (length, 99)

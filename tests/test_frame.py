@@ -34,3 +34,8 @@ def test_bytes_needed_is_unknown_until_the_header_is_read() -> None:
     decoder.feed(b"\x04pi")
     assert list(decoder) == []
     assert decoder.bytes_needed == 2
+
+
+def test_a_frame_forwarded_to_a_codec_without_fields_is_sent_as_its_payload() -> None:
+    frame = LengthPrefixed(HEADER).decode(b"FR\x07\x00\x04ping")[0]
+    assert LengthPrefixed("!I").encode(frame) == b"\x00\x00\x00\x04ping"
