@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from framing import COBS, SLIP, Delimited, FrameTooLarge, Lines
+from framing import COBS, SLIP, Delimited, FrameTooLarge, Lines, Netstring
+from framing.testing import check_stream
 
 
 def _calls(decoder: Any, count: int) -> list[object]:
@@ -47,3 +48,23 @@ def test_a_too_large_frame_cut_by_eof_is_reported_once_then_the_stream_ends(code
     decoder.feed_eof()
     assert _calls(decoder, 5) == [FrameTooLarge, None, None, None, None]
     assert decoder.buffered == 0
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="finding 2 (from 0729858): NetstringDecoder._read_length refuses the peeked "
+    "max_digits + 1 bytes as 'not a decimal number' before it checks the shortest digit "
+    "prefix against max_length, so too-large digits followed by a non-digit are "
+    "InvalidFrame fed whole but FrameTooLarge fed byte by byte",
+)
+@pytest.mark.parametrize(
+    ("max_length", "wire"),
+    [(12, b"99x"), (12, b"99\xb9999999999999999999:")],
+    ids=["minimal", "as found"],
+)
+def test_too_large_netstring_digits_are_the_same_error_however_they_arrive(
+    max_length: int, wire: bytes
+) -> None:
+    # Finding 2, from the fuzz target "any": the digits "99" are already above 12.
+    codec = Netstring(max_length=max_length)
+    assert check_stream(codec, wire) == [("FrameTooLarge", None)]
