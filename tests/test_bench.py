@@ -345,9 +345,10 @@ def test_bench_run_quick_skips_the_peers_that_are_quadratic_on_the_trickles() ->
     run = load_bench_run()
     workload = by_key()["trickle-crlf"]
     run.add_peers(workload, quick=True)
-    skipped = [impl.name for impl in workload.impls if impl.fn is None]
-    assert skipped == ["Twisted LineOnlyReceiver", "textbook buf += chunk"]
-    assert all("skipped with --quick" in impl.note for impl in workload.impls if impl.fn is None)
+    # Peers that are not installed (CI installs no bench extra) are skipped for that reason.
+    quick = [impl.name for impl in workload.impls if "skipped with --quick" in impl.note]
+    assert all(impl.fn is None for impl in workload.impls if impl.name in quick)
+    assert quick == ["Twisted LineOnlyReceiver", "textbook buf += chunk"]
     full = by_key()["trickle-crlf"]
     run.add_peers(full)
     assert [impl.name for impl in full.impls if impl.fn is None] == [
