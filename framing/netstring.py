@@ -93,17 +93,19 @@ class NetstringDecoder(Decoder):
         """``(header size, length)`` once the colon is in; checks the digits as they come."""
         buffer = self._buffer
         colon = buffer.find(_COLON, limit=self._max_digits + 1)
-        digits = buffer.peek(self._max_digits + 1 if colon < 0 else colon)
-        if (digits or colon == 0) and not digits.isdigit():
-            raise InvalidFrame(f"netstring length {digits!r} is not a decimal number")
+        head = buffer.peek(self._max_digits + 1 if colon < 0 else colon)
+        # Judge the leading digits as they would have been judged had they
+        # arrived one by one: a leading zero, then a length too large (more
+        # digits only make it larger, so the shortest prefix above max_length
+        # is reported), then whatever follows them.
+        digits = head[: len(head) - len(head.lstrip(b"0123456789"))]
         if len(digits) > 1 and digits[0] == _ZERO:
-            raise InvalidFrame(f"netstring length {digits!r} has a leading zero")
-        # More digits only make the length larger: it is too large as soon as
-        # the shortest prefix above max_length is in (that prefix is reported,
-        # so the error is the same however the digits were cut into chunks).
+            raise InvalidFrame(f"netstring length {head!r} has a leading zero")
         for size in (self._max_digits, self._max_digits + 1):
             if len(digits) >= size and int(digits[:size]) > self._max_length:
                 raise FrameTooLarge(int(digits[:size]), self._max_length)
+        if digits != head or colon == 0:
+            raise InvalidFrame(f"netstring length {head!r} is not a decimal number")
         if colon < 0:
             return None
         return colon + 1, int(digits)

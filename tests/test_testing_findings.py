@@ -50,13 +50,6 @@ def test_a_too_large_frame_cut_by_eof_is_reported_once_then_the_stream_ends(code
     assert decoder.buffered == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="finding 2 (from 0729858): NetstringDecoder._read_length refuses the peeked "
-    "max_digits + 1 bytes as 'not a decimal number' before it checks the shortest digit "
-    "prefix against max_length, so too-large digits followed by a non-digit are "
-    "InvalidFrame fed whole but FrameTooLarge fed byte by byte",
-)
 @pytest.mark.parametrize(
     ("max_length", "wire"),
     [(12, b"99x"), (12, b"99\xb9999999999999999999:")],
