@@ -38,15 +38,6 @@ from framing.testing import (
     streams_for,
 )
 
-# Finding 2 (tests/test_testing_findings.py): too-large netstring digits then a
-# non-digit give a different error whole and byte by byte. check_codec finds
-# it when its examples hold such a stream, which a random run may miss: not
-# strict here; the strict regression test is the deterministic one.
-NETSTRING_DIGITS = pytest.mark.xfail(
-    reason="finding 2: Netstring checks 'not a decimal number' before 'too large'",
-    strict=False,
-)
-
 CODECS: list[Any] = [
     FixedLength(1),
     FixedLength(4),
@@ -79,11 +70,7 @@ CODECS: list[Any] = [
 EXAMPLES = min(25, settings().max_examples)
 
 
-def _marked(codec: Any) -> Any:
-    return pytest.param(codec, marks=NETSTRING_DIGITS) if isinstance(codec, Netstring) else codec
-
-
-@pytest.mark.parametrize("codec", [_marked(c) for c in CODECS], ids=repr)
+@pytest.mark.parametrize("codec", CODECS, ids=repr)
 def test_every_codec_passes_the_conformance_suite(codec: Any) -> None:
     check_codec(codec, max_examples=EXAMPLES)
 
