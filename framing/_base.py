@@ -100,6 +100,9 @@ class Decoder(ABC):
         self._pending: Iterator[bytes] | None = None
         self._batch_terminator: bytes | None = None
         self._batch_overhead = 0
+        # Set by _take_batch when _next() surely has nothing after the batch
+        # (no frame, no error) until more is fed: iteration is then the batch alone.
+        self._batch_is_all = False
         # For buffered: the batch's payload bytes, and those of its first
         # _counted messages, summed once each however often it is asked.
         self._batch_bytes = -1
@@ -146,6 +149,9 @@ class Decoder(ABC):
     def __iter__(self) -> Iterator[bytes]:
         """Every complete message buffered so far, in order; stops when more data is needed."""
         pending = self._pending
+        if pending is not None and not length_hint(pending):
+            self._end_batch()  # handed out in full
+            pending = None
         frame_end = self._frame_end
         if frame_end and pending is None and frame_end > len(self._buffer) and not self._eof:
             return iter(())  # a frame still arriving: one check per chunk
@@ -154,6 +160,8 @@ class Decoder(ABC):
             if batch:
                 self._batch = batch
                 pending = self._pending = iter(batch)
+                if self._batch_is_all:
+                    return pending
         if pending is None:
             return iter(self.next_frame, None)
         return chain(pending, iter(self.next_frame, None))

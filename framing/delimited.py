@@ -174,6 +174,8 @@ class DelimitedDecoder(Decoder):
         if frames is None:
             return []
         self._buffer.skip(wire)
+        # What is left holds no delimiter: only EOF or its length can make it an event.
+        self._batch_is_all = not self._eof and len(tail) <= self._max_length
         return frames
 
     def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:

@@ -124,6 +124,8 @@ class LinesDecoder(DelimitedDecoder):
         if too_long(pieces, wire - len(pieces) * len(terminator), self._max_length):
             return []
         buffer.skip(wire)
+        # What is left holds no LF: only EOF or its length can make it an event.
+        self._batch_is_all = not self._eof and len(tail) <= self._max_length
         self._batch_terminator = terminator
         self._batch_overhead = len(terminator)
         return pieces
