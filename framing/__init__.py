@@ -17,6 +17,9 @@ bytes and back, whatever way the bytes are cut into ``recv()`` chunks::
 
 from __future__ import annotations
 
+import importlib
+from types import ModuleType
+
 from ._base import Codec, Decoder
 from ._spec import codec_from_spec
 from .cobs import COBS
@@ -69,3 +72,13 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+
+def __getattr__(name: str) -> ModuleType:
+    """``framing.aio`` and ``framing.testing`` after a plain ``import framing``, imported lazily.
+
+    They pull in asyncio and hypothesis, which ``import framing`` should not.
+    """
+    if name in ("aio", "testing"):
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

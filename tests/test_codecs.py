@@ -132,3 +132,21 @@ def test_styles_that_cannot_carry_an_empty_message_refuse_it(codec: Any) -> None
 def test_negative_max_length_is_refused(make: Any) -> None:
     with pytest.raises(ValueError, match="max_length"):
         make()
+
+
+def test_aio_and_testing_are_reachable_from_a_plain_import_framing() -> None:
+    import subprocess
+    import sys
+
+    import framing
+
+    code = (
+        "import sys, framing\n"
+        "assert 'asyncio' not in sys.modules and 'hypothesis' not in sys.modules\n"
+        "assert callable(framing.aio.open_connection) and callable(framing.testing.check_codec)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert framing.__getattr__("aio").open_connection is not None  # in-process, for coverage
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        framing.__getattr__("nothing")
