@@ -284,20 +284,19 @@ class ReceiveBuffer:
 
     # -- batches: every complete frame at once --------------------------------
 
-    def split(self, delimiter: bytes) -> list[bytes]:
+    def has_frames(self, delimiter: bytes) -> bool:
+        """Whether a delimiter has arrived (a resumed search) and no large frame is collected.
+
+        Then ``pieces(delimiter)`` holds complete frames, which a batch can take.
+        """
+        return not self._chunks and self.find(delimiter) >= 0
+
+    def pieces(self, delimiter: bytes) -> list[bytes]:
         """Everything buffered, split at each delimiter (left to right), without consuming it.
 
         The last piece is what follows the last delimiter: the unfinished
-        frame. ``[]`` when no delimiter has arrived since the last search (or
-        a large frame is being collected, which the frame-at-a-time path
-        finishes). ``skip(len(self) - len(pieces[-1]))`` consumes the frames.
+        frame. ``skip(len(self) - len(pieces[-1]))`` consumes the others.
         """
-        if self._chunks or self.find(delimiter) < 0:
-            return []
-        return self.pieces(delimiter)
-
-    def pieces(self, delimiter: bytes) -> list[bytes]:
-        """Everything buffered, split at each delimiter, without consuming it."""
         self._flatten()
         data, start = self._data, self._start
         if type(data) is bytes:

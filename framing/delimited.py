@@ -163,32 +163,31 @@ class DelimitedDecoder(Decoder):
                 return frame
 
     def _take_batch(self) -> list[bytes]:
-        if self._skipping:
+        buffer = self._buffer
+        if self._skipping or not buffer.has_frames(self._delimiter):
             return []
-        pieces = self._buffer.split(self._delimiter)
-        if not pieces:
+        split = self._split_frames()
+        if split is None:
             return []
+        pieces, terminator = split
         tail = pieces.pop()  # the unfinished frame after the last delimiter
-        wire = len(self._buffer) - len(tail)
-        frames = self._batch_frames(pieces, wire - len(pieces) * len(self._delimiter))
-        if frames is None:
-            return []
-        self._buffer.skip(wire)
+        wire = len(buffer) - len(tail)
+        if too_long(pieces, wire - len(pieces) * len(terminator), self._max_length):
+            return []  # _next() reports it, after the frames before it
+        buffer.skip(wire)
+        self._batch_terminator = terminator
+        self._batch_overhead = len(terminator)
         # What is left holds no delimiter: only EOF or its length can make it an event.
         self._batch_is_all = not self._eof and len(tail) <= self._max_length
-        return frames
-
-    def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:
-        """The payloads of the complete frames ``pieces`` (``total`` bytes), or None.
-
-        None leaves the frames to ``_next()``, one by one, which reports what
-        is wrong with them.
-        """
-        if too_long(pieces, total, self._max_length):
-            return None
-        self._batch_terminator = self._delimiter
-        self._batch_overhead = len(self._delimiter)
         return pieces
+
+    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
+        """The buffer split into payloads (the unfinished frame last) and what ends each.
+
+        None leaves the frames to ``_next()``, one by one: for styles whose
+        frames are transformed, and for streams a single split cannot cut.
+        """
+        return self._buffer.pieces(self._delimiter), self._delimiter
 
     def _skip(self) -> bool:
         """Discard the too-large frame up to its delimiter; whether that is done."""

@@ -32,7 +32,6 @@ from .delimited import (
     DelimitedDecoder,
     check_payload_length,
     contains,
-    too_long,
 )
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
@@ -103,32 +102,15 @@ class LinesDecoder(DelimitedDecoder):
         buffer.skip(end + 1 - length)
         return line
 
-    def _take_batch(self) -> list[bytes]:
+    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
         # LF-only and CRLF-only streams split in one pass; mixed ones go line by line.
-        if self._skipping:
-            return []
         buffer = self._buffer
-        pieces = buffer.split(b"\n")
-        if not pieces:
-            return []
-        terminator = b"\n"
-        if buffer.has(b"\r"):
-            crlf_pieces = buffer.pieces(b"\r\n")
-            if len(crlf_pieces) != len(pieces):  # some lines end in a bare LF
-                return []
-            pieces, terminator = crlf_pieces, b"\r\n"
-        elif self._strict:
-            return []
-        tail = pieces.pop()
-        wire = len(buffer) - len(tail)
-        if too_long(pieces, wire - len(pieces) * len(terminator), self._max_length):
-            return []
-        buffer.skip(wire)
-        # What is left holds no LF: only EOF or its length can make it an event.
-        self._batch_is_all = not self._eof and len(tail) <= self._max_length
-        self._batch_terminator = terminator
-        self._batch_overhead = len(terminator)
-        return pieces
+        if not buffer.has(b"\r"):
+            return None if self._strict else (buffer.pieces(b"\n"), b"\n")
+        pieces = buffer.pieces(b"\r\n")
+        if buffer.count(b"\n") != len(pieces) - 1:  # some lines end in a bare LF
+            return None
+        return pieces, b"\r\n"
 
     def _payload_seen(self, end: int) -> int:
         # A last b"\r" may be the start of a b"\r\n" (end is all that is buffered).

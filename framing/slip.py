@@ -94,7 +94,7 @@ class SLIPDecoder(DelimitedDecoder):
             )
         return escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
 
-    def _batch_frames(self, pieces: list[bytes], total: int) -> list[bytes] | None:
+    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
         return None  # each frame is unstuffed and checked on its own: frame by frame
 
     def _payload_seen(self, end: int) -> int:
