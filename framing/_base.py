@@ -163,8 +163,22 @@ class Decoder(ABC):
                 if self._batch_is_all:
                     return pending
         if pending is None:
+            if self._buffer.collecting:
+                return self._after_large_frame()
             return iter(self.next_frame, None)
         return chain(pending, iter(self.next_frame, None))
+
+    def _after_large_frame(self) -> Iterator[bytes]:
+        """The large frame being collected, if complete, then the rest of its last chunk in a batch.
+
+        A batch cannot take a frame still held as collected chunks, and the
+        chunk that completes it usually holds more frames: they should not all
+        go one by one.
+        """
+        frame = self.next_frame()
+        if frame is not None:
+            yield frame
+            yield from self
 
     def __next__(self) -> bytes:
         frame = self.next_frame()

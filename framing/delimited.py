@@ -29,7 +29,7 @@ import re
 from dataclasses import KW_ONLY, dataclass
 
 from ._base import Codec, Decoder, as_view, check_max_length
-from ._buffer import LARGE_FRAME
+from ._buffer import LONG_DELIMITED_FRAME
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge
 
@@ -146,7 +146,7 @@ class DelimitedDecoder(Decoder):
             end = buffer.find(delimiter)
             if end < 0:
                 seen = self._payload_seen(len(buffer))
-                if seen >= LARGE_FRAME and self._collects and len(delimiter) == 1:
+                if seen >= LONG_DELIMITED_FRAME and self._collects and len(delimiter) == 1:
                     buffer.collect()  # join the long frame's chunks once, when it ends
                 if seen > self._max_length:
                     # Drop what is buffered of the frame now: the caller may

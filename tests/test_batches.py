@@ -134,6 +134,36 @@ def test_large_frame_arrives_whole_with_the_next_frame_in_its_last_chunk(
     assert decoder.buffered == 0
 
 
+@pytest.mark.parametrize(
+    "codec",
+    [LengthPrefixed("!I"), Lines(max_length=1 << 20), Delimited(b"\0", max_length=1 << 20)],
+    ids=repr,
+)
+@given(taken=st.integers(0, 41), detach=st.booleans())
+def test_frames_after_a_large_one_in_its_last_chunk_stay_exact_when_iteration_stops(
+    codec: Any, taken: int, detach: bool
+) -> None:
+    # The chunk that completes a collected frame also carries 40 small ones,
+    # handed out as a batch after it: stopping anywhere must lose nothing.
+    big = b"b" * 200_000
+    smalls = [b"s%d" % i for i in range(40)]
+    frames = [codec.encode(m) for m in [big, *smalls]]
+    wire = b"".join(frames)
+    decoder = codec.decoder()
+    decoder.feed(wire[:100_000])
+    assert list(decoder) == []
+    decoder.feed(wire[100_000:])
+    first = stop_after(decoder, taken)
+    assert first == [big, *smalls][:taken]
+    rest = b"".join(frames[taken:])
+    assert decoder.buffered == len(rest)
+    if detach:
+        assert decoder.detach() == rest
+    else:
+        assert list(decoder) == [big, *smalls][taken:]
+    assert decoder.buffered == 0
+
+
 def test_large_frame_cut_by_eof_reports_every_byte_received() -> None:
     from framing import IncompleteFrame
 
