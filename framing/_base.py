@@ -41,6 +41,8 @@ from .errors import FramingError, IncompleteFrame
 
 __all__ = ["Codec", "Decoder", "as_view", "check_max_length"]
 
+_NOTHING: Iterator[bytes] = iter(())  # exhausted for good: what iteration returns while waiting
+
 
 def as_view(message: Buffer) -> bytes | memoryview:
     """``message`` as something with a byte length: itself if ``bytes``, else a byte view."""
@@ -136,6 +138,8 @@ class Decoder(ABC):
             self._end_batch()
         if self._error is not None:
             raise self._error.with_traceback(None)
+        if self._buffer.waiting and not self._eof:
+            return None  # a large frame still arriving
         try:
             frame = self._next()
             if frame is None and self._eof:
@@ -152,10 +156,14 @@ class Decoder(ABC):
         if pending is not None and not length_hint(pending):
             self._end_batch()  # handed out in full
             pending = None
-        frame_end = self._frame_end
-        if frame_end and pending is None and frame_end > len(self._buffer) and not self._eof:
-            return iter(())  # a frame still arriving: one check per chunk
-        if pending is None and self._error is None:
+        if pending is None and not self._eof:
+            # A frame still arriving: one check per chunk.
+            if self._buffer.waiting:
+                return _NOTHING
+            frame_end = self._frame_end
+            if frame_end and frame_end > len(self._buffer):
+                return _NOTHING
+        if pending is None and self._error is None and not self._buffer.collecting:
             batch = self._take_batch()
             if batch:
                 self._batch = batch

@@ -15,12 +15,15 @@ The storage is picked for speed:
 - a remainder that outgrows the chunks is kept in a ``bytearray`` that grows
   in place and drops its consumed prefix only when that is at least as long
   as what remains (amortised O(1) per byte);
-- a large frame (``collect()``: one whose length the decoder knows, or a
-  long delimited one) is kept as the list of chunks fed, searched chunk by
-  chunk, and joined once when complete: one copy, as ``b"".join`` does.
-  Small chunks are first gathered into a ``bytearray`` of up to 64 KiB, so
-  the list stays short (a list of thousands of tiny chunks makes every
-  garbage collection pass slower, and decoding a trickle superlinear).
+- a large frame (``collect()``: one whose length the decoder knows;
+  ``collect_until()``: a long delimited one) is kept as the list of chunks
+  fed, and joined once when complete: one copy, as ``b"".join`` does. Each
+  chunk is searched for the delimiter once, as it is fed, and ``waiting``
+  tells the decoder, without a call, that the frame is surely incomplete, so
+  a chunk of a large frame costs little more than a list append. Small chunks
+  are first gathered into a ``bytearray`` of up to 64 KiB, so the list stays
+  short (a list of thousands of tiny chunks makes every garbage collection
+  pass slower, and decoding a trickle superlinear).
 """
 
 from __future__ import annotations
@@ -52,7 +55,7 @@ class ReceiveBuffer:
     """Bytes received and not yet consumed, addressed relative to the read offset.
 
     The bytes are ``_data[_start:]`` followed by the ``_chunks`` fed since
-    ``collect()``.
+    ``collect()`` or ``collect_until()``.
     """
 
     __slots__ = (
@@ -60,10 +63,12 @@ class ReceiveBuffer:
         "_chunks",
         "_collecting",
         "_data",
-        "_scan_index",
-        "_scan_offset",
+        "_found",
+        "_needed",
         "_searched",
         "_start",
+        "_until",
+        "waiting",
     )
 
     def __init__(self) -> None:
@@ -73,8 +78,12 @@ class ReceiveBuffer:
         self._collecting = False  # feed() appends chunks to _chunks
         self._chunks: list[bytes | bytearray] = []  # chunks fed while collecting a large frame
         self._chunked = 0  # bytes in _chunks
-        self._scan_index = 0  # the chunk the delimiter search has reached
-        self._scan_offset = 0  # where that chunk starts, counted from the first chunk
+        # Whether the frame being collected is surely incomplete: a decoder
+        # need not look at the buffer again until a feed() clears it.
+        self.waiting = False
+        self._needed = 0  # bytes the collected frame needs in _chunks (known length)
+        self._until: bytes | None = None  # the delimiter each collected chunk is searched for
+        self._found = -1  # where that delimiter first is, from the read offset (-1: not yet)
 
     def __len__(self) -> int:
         return len(self._data) - self._start + self._chunked
@@ -84,7 +93,7 @@ class ReceiveBuffer:
 
     @property
     def collecting(self) -> bool:
-        """Whether a large frame is being collected (``collect()``) and is not yet consumed."""
+        """Whether a large frame is being collected (``collect``, ``collect_until``)."""
         return self._collecting
 
     # -- storage -------------------------------------------------------------
@@ -92,7 +101,13 @@ class ReceiveBuffer:
     def feed(self, chunk: Buffer) -> None:
         """Append ``chunk`` (copied unless it is ``bytes``, which is kept as it is)."""
         if self._collecting:
-            self._collect(chunk)
+            if self._until is None and type(chunk) is bytes and len(chunk) >= _GATHER // 16:
+                # The usual chunk of a frame of known length, inline: no call.
+                self._chunks.append(chunk)
+                self._chunked += len(chunk)
+                self.waiting = self._chunked < self._needed
+            else:
+                self._collect(chunk)
             return
         if type(chunk) is not bytes:
             chunk = bytes(chunk)
@@ -112,40 +127,76 @@ class ReceiveBuffer:
                 self._start = 0
             data += chunk
 
-    def collect(self, size: int | None = None) -> None:
-        """Keep further chunks as they are, to join them once the frame is complete.
+    def collect(self, size: int) -> None:
+        """Keep further chunks as they are, to join them once the frame of ``size`` bytes is here.
 
-        For a frame of known ``size``, only if it is large and not all here;
-        without one (a long delimited frame), from now on.
+        Only if the frame is large and not all here; ``waiting`` until it is.
         """
-        if size is None or (size >= LARGE_FRAME and len(self) < size):
-            self._collecting = True
+        if size >= LARGE_FRAME and len(self) < size and not self._collecting:
+            self._collecting = self.waiting = True
+            self._needed = size - len(self)
+
+    def collect_until(self, delimiter: bytes, limit: int) -> None:
+        """Keep further chunks as they are, searching each for ``delimiter`` as it is fed.
+
+        For a long delimited frame: everything buffered must have been
+        searched already (``find`` returned -1), and ``delimiter`` must be one
+        byte, which cannot straddle two chunks. ``waiting`` until it arrives,
+        or until more than ``limit`` bytes are buffered (the frame may then be
+        too long: its decoder must look).
+        """
+        if not self._collecting:
+            self._collecting = self.waiting = True
+            self._until = delimiter
+            self._needed = limit + 1 - len(self)
 
     def _collect(self, chunk: Buffer) -> None:
-        """Keep ``chunk`` for the large frame: as it is, or gathered with other small ones."""
+        """Keep ``chunk`` for the large frame (as it is, or gathered with other small ones).
+
+        Then ``waiting`` tells whether the frame is still surely incomplete.
+        """
         chunks = self._chunks
-        size = memoryview(chunk).nbytes if type(chunk) is not bytes else len(chunk)
+        before = self._chunked  # where ``chunk`` starts among the collected bytes
+        size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes
+        piece: bytes | bytearray  # the collected chunk that now ends with ``chunk``
         if size >= _GATHER // 16:
-            chunks.append(chunk if type(chunk) is bytes else bytes(chunk))
+            piece, begin = (chunk if type(chunk) is bytes else bytes(chunk)), 0
+            chunks.append(piece)
         elif chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
-            chunks[-1] += chunk
+            piece = chunks[-1]  # gathered: ``chunk`` is at its end
+            begin = len(piece)
+            piece += chunk
         else:
-            chunks.append(bytearray(chunk))
-        self._chunked += size
+            piece, begin = bytearray(chunk), 0
+            chunks.append(piece)
+        self._chunked = before + size
+        if self._until is None:
+            self.waiting = self._chunked < self._needed
+        elif self._found < 0:
+            found = piece.find(self._until, begin)
+            if found >= 0:
+                self._found = len(self._data) - self._start + before + found - begin
+            self.waiting = found < 0 and self._chunked < self._needed
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
         if self._chunks:
+            if self._until is not None:  # what the chunks' search found, or that it found none
+                self._searched = self._found if self._found >= 0 else len(self)
             with memoryview(self._data) as view:
                 self._data = b"".join([view[self._start :], *self._chunks])
             self._start = 0
             self._drop_chunks()
-        self._collecting = False
+        self._end_collecting()
 
     def _drop_chunks(self) -> None:
         self._chunks = []
         self._chunked = 0
-        self._scan_index = self._scan_offset = 0
+
+    def _end_collecting(self) -> None:
+        self._collecting = self.waiting = False
+        self._until = None
+        self._found = -1
 
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage (before any chunks).
@@ -153,7 +204,8 @@ class ReceiveBuffer:
         Consuming ends the frame being collected, if any: the next one is
         collected only if its decoder asks again.
         """
-        self._collecting = False
+        if self._collecting:
+            self._end_collecting()
         self._searched = max(0, self._searched - (end - self._start))
         if end == len(self._data):
             self._data, self._start = b"", 0
@@ -213,22 +265,30 @@ class ReceiveBuffer:
         parts: list[Buffer] = [head]
         need = size - len(head)
         chunks = self._chunks
-        index = 0
-        while need > len(chunks[index]):
-            parts.append(chunks[index])
-            need -= len(chunks[index])
-            index += 1
+        before_last = self._chunked - len(chunks[-1])
+        if need > before_last:  # the usual case: the frame ends in the last chunk
+            index = len(chunks) - 1
+            parts += chunks[:index]
+            need -= before_last
+        else:
+            index = 0
+            while need > len(chunks[index]):
+                parts.append(chunks[index])
+                need -= len(chunks[index])
+                index += 1
         last = chunks[index]
         with memoryview(last) as tail, tail[:need] as used:
             parts.append(used)
             out = b"".join(parts) if keep else b""
         head.release()
         rest = chunks[index + 1 :]
-        self._data = b"".join([last[need:], *rest]) if rest else last[need:]
-        self._start = 0
+        if rest:
+            self._data, self._start = b"".join([last[need:], *rest]), 0
+        else:  # the usual case: keep the last chunk and its offset, uncopied
+            self._data, self._start = last, need
         self._searched = max(0, self._searched - size)
         self._drop_chunks()
-        self._collecting = False
+        self._end_collecting()
         return out
 
     def skip(self, size: int) -> None:
@@ -247,8 +307,8 @@ class ReceiveBuffer:
 
         Only the first ``limit`` bytes are searched when ``limit`` is given.
         """
-        if self._chunks:
-            return self._find_in_chunks(delimiter)
+        if self._chunks:  # collecting until ``delimiter``: each chunk was searched when fed
+            return self._found
         data, start = self._data, self._start
         end = len(data) if limit is None else min(len(data), start + limit)
         resume = start + max(0, self._searched - len(delimiter) + 1)
@@ -258,30 +318,6 @@ class ReceiveBuffer:
             return -1
         self._searched = index - start
         return index - start
-
-    def _find_in_chunks(self, delimiter: bytes) -> int:
-        """``find`` while collecting: search on from the chunk the last search reached.
-
-        Only decoders of single-byte delimiters collect (a longer one could
-        straddle two chunks), and only once the bytes before the chunks were
-        searched.
-        """
-        chunks = self._chunks
-        head = len(self._data) - self._start  # bytes before the first chunk
-        index, offset = self._scan_index, self._scan_offset
-        while True:
-            chunk = chunks[index]
-            found = chunk.find(delimiter, max(0, self._searched - head - offset))
-            if found >= 0:
-                self._scan_index, self._scan_offset = index, offset
-                self._searched = head + offset + found
-                return self._searched
-            if index == len(chunks) - 1:  # the last chunk may still grow: stay on it
-                self._scan_index, self._scan_offset = index, offset
-                self._searched = head + offset + len(chunk)
-                return -1
-            offset += len(chunk)
-            index += 1
 
     def has(self, sub: bytes) -> bool:
         """Whether ``sub`` is buffered anywhere (not resumed: for whole-buffer checks)."""

@@ -515,12 +515,20 @@ def decode_with(codec: Codec) -> ImplFn:
     def run(stream: Stream) -> list[Any] | Tally:
         decoder = codec.decoder()
         out = stream.sink()
-        feed, extend = decoder.feed, out.extend
-        for chunk in stream.chunks:
-            feed(chunk)
-            extend(decoder)
+        feed = decoder.feed
+        if isinstance(out, list):
+            extend = out.extend
+            for chunk in stream.chunks:
+                feed(chunk)
+                extend(decoder)
+        else:  # big messages: handled one by one in the loop, as a receiver would
+            for chunk in stream.chunks:
+                feed(chunk)
+                for message in decoder:
+                    out.count += 1
+                    out.last = message
         decoder.feed_eof()
-        extend(decoder)
+        out.extend(decoder)
         return out
 
     return run

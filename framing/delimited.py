@@ -145,9 +145,15 @@ class DelimitedDecoder(Decoder):
                 return None
             end = buffer.find(delimiter)
             if end < 0:
-                seen = self._payload_seen(len(buffer))
+                buffered = len(buffer)
+                if buffered <= self._max_length and (
+                    buffered < LONG_DELIMITED_FRAME or buffer.collecting
+                ):
+                    return None  # nothing to decide: the usual case, kept cheap
+                seen = self._payload_seen(buffered)
                 if seen >= LONG_DELIMITED_FRAME and self._collects and len(delimiter) == 1:
-                    buffer.collect()  # join the long frame's chunks once, when it ends
+                    # Join its chunks once, when it ends.
+                    buffer.collect_until(delimiter, self._max_length)
                 if seen > self._max_length:
                     # Drop what is buffered of the frame now: the caller may
                     # feed another chunk before asking again.

@@ -283,6 +283,28 @@ def test_detach_while_a_line_is_collected_returns_its_bytes_in_order() -> None:
     assert list(decoder) == [b"fresh"]
 
 
+def test_chunks_fed_after_a_collected_line_ends_wait_their_turn() -> None:
+    line = b"L" * 10_000
+    decoder = Lines(max_length=LONG).decoder()
+    decoder.feed(line[:6000])
+    assert list(decoder) == []  # long enough to be collected
+    decoder.feed(line[6000:] + b"\nnext")
+    decoder.feed(b"\nlast\n")  # fed before the decoder is read again
+    assert list(decoder) == [line, b"next", b"last"]
+    assert decoder.buffered == 0
+
+
+def test_a_cr_ending_a_too_long_collected_line_is_not_counted_after_an_empty_recv() -> None:
+    decoder = Lines(max_length=10_000).decoder()
+    decoder.feed(b"x" * 6000)
+    assert list(decoder) == []  # long enough to be collected
+    decoder.feed(b"x" * 5000 + b"\r")
+    decoder.feed(b"")
+    with pytest.raises(FrameTooLarge) as raised:
+        list(decoder)
+    assert raised.value.length == 11_000  # the CR may begin the CRLF: not payload yet
+
+
 def test_next_is_the_iterator_protocol_over_next_frame() -> None:
     decoder = Lines().decoder()
     decoder.feed(b"a\nb")
