@@ -335,6 +335,16 @@ def ceiling_join(stream: Stream) -> list[Any] | Tally:
     return out
 
 
+def reference_find_join(stream: Stream) -> list[Any] | Tally:
+    """The least a line decoder must do: search every byte for b"\n", then join."""
+    join, out = b"".join, stream.sink()
+    for chunks in stream.payload_chunks:
+        for chunk in chunks:
+            chunk.find(b"\n")
+        out.append(join(chunks))
+    return out
+
+
 def ceiling_copy(suffix: bytes) -> PeerFn:
     def run(messages: Messages) -> int:
         out = [m + suffix for m in messages.messages]
@@ -554,7 +564,16 @@ def implementations(key: str) -> list[Entry]:
             ceiling('bytes.split(b"\\n")', ceiling_split),
         ],
         "decode-big-lp": [*lp_decoders, join],
-        "decode-big-lines": [*line_decoders(b"\n"), join],
+        "decode-big-lines": [
+            *line_decoders(b"\n"),
+            join,
+            (
+                'reference: bytes.find(b"\\n") in each chunk, then b"".join',
+                "reference",
+                reference_find_join,
+                "",
+            ),
+        ],
         "trickle-lp": [*lp_decoders, join],
         "trickle-lines": [*line_decoders(b"\n"), join],
         "trickle-crlf": [*line_decoders(crlf), join],
