@@ -61,13 +61,13 @@ class ReceiveBuffer:
     __slots__ = (
         "_chunked",
         "_chunks",
-        "_collecting",
-        "_data",
+                "_data",
         "_found",
         "_needed",
         "_searched",
         "_start",
         "_until",
+        "collecting",
         "waiting",
     )
 
@@ -75,7 +75,7 @@ class ReceiveBuffer:
         self._data: bytes | bytearray = b""  # received bytes; those before _start are consumed
         self._start = 0  # read offset into _data
         self._searched = 0  # bytes after _start already searched for the delimiter
-        self._collecting = False  # feed() appends chunks to _chunks
+        self.collecting = False  # a large frame is collected: feed() appends chunks to _chunks
         self._chunks: list[bytes | bytearray] = []  # chunks fed while collecting a large frame
         self._chunked = 0  # bytes in _chunks
         # Whether the frame being collected is surely incomplete: a decoder
@@ -91,16 +91,11 @@ class ReceiveBuffer:
     def __bool__(self) -> bool:
         return len(self) > 0
 
-    @property
-    def collecting(self) -> bool:
-        """Whether a large frame is being collected (``collect``, ``collect_until``)."""
-        return self._collecting
-
     # -- storage -------------------------------------------------------------
 
     def feed(self, chunk: Buffer) -> None:
         """Append ``chunk`` (copied unless it is ``bytes``, which is kept as it is)."""
-        if self._collecting:
+        if self.collecting:
             if self._until is None and type(chunk) is bytes and len(chunk) >= _GATHER // 16:
                 # The usual chunk of a frame of known length, inline: no call.
                 self._chunks.append(chunk)
@@ -132,8 +127,8 @@ class ReceiveBuffer:
 
         Only if the frame is large and not all here; ``waiting`` until it is.
         """
-        if size >= LARGE_FRAME and len(self) < size and not self._collecting:
-            self._collecting = self.waiting = True
+        if size >= LARGE_FRAME and len(self) < size and not self.collecting:
+            self.collecting = self.waiting = True
             self._needed = size - len(self)
 
     def collect_until(self, delimiter: bytes, limit: int) -> None:
@@ -145,8 +140,8 @@ class ReceiveBuffer:
         or until more than ``limit`` bytes are buffered (the frame may then be
         too long: its decoder must look).
         """
-        if not self._collecting:
-            self._collecting = self.waiting = True
+        if not self.collecting:
+            self.collecting = self.waiting = True
             self._until = delimiter
             self._needed = limit + 1 - len(self)
 
@@ -187,14 +182,15 @@ class ReceiveBuffer:
                 self._data = b"".join([view[self._start :], *self._chunks])
             self._start = 0
             self._drop_chunks()
-        self._end_collecting()
+        if self.collecting:
+            self._end_collecting()
 
     def _drop_chunks(self) -> None:
         self._chunks = []
         self._chunked = 0
 
     def _end_collecting(self) -> None:
-        self._collecting = self.waiting = False
+        self.collecting = self.waiting = False
         self._until = None
         self._found = -1
 
@@ -204,7 +200,7 @@ class ReceiveBuffer:
         Consuming ends the frame being collected, if any: the next one is
         collected only if its decoder asks again.
         """
-        if self._collecting:
+        if self.collecting:
             self._end_collecting()
         self._searched = max(0, self._searched - (end - self._start))
         if end == len(self._data):

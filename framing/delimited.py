@@ -178,7 +178,8 @@ class DelimitedDecoder(Decoder):
         pieces, terminator = split
         tail = pieces.pop()  # the unfinished frame after the last delimiter
         wire = len(buffer) - len(tail)
-        if too_long(pieces, wire - len(pieces) * len(terminator), self._max_length):
+        total = wire - len(pieces) * len(terminator)
+        if total > self._max_length and too_long(pieces, total, self._max_length):
             return []  # _next() reports it, after the frames before it
         buffer.skip(wire)
         self._batch_terminator = terminator
