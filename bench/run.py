@@ -335,6 +335,17 @@ def ceiling_join(stream: Stream) -> list[Any] | Tally:
     return out
 
 
+def reference_split_chunks(stream: Stream) -> list[bytes]:
+    """The least a line decoder fed chunks must do: join the rest, split, no checks."""
+    rest, out = b"", []
+    extend = out.extend
+    for chunk in stream.chunks:
+        lines = (rest + chunk).split(b"\n")
+        rest = lines.pop()
+        extend(lines)
+    return out
+
+
 def reference_find_join(stream: Stream) -> list[Any] | Tally:
     """The least a line decoder must do: search every byte for b"\n", then join."""
     join, out = b"".join, stream.sink()
@@ -562,6 +573,12 @@ def implementations(key: str) -> list[Entry]:
         "decode-small-lines": [
             *line_decoders(b"\n"),
             ceiling('bytes.split(b"\\n")', ceiling_split),
+            (
+                'reference: (rest + chunk).split(b"\\n") per chunk, no checks',
+                "reference",
+                reference_split_chunks,
+                "",
+            ),
         ],
         "decode-big-lp": [*lp_decoders, join],
         "decode-big-lines": [
