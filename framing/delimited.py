@@ -73,10 +73,14 @@ class Delimited(Codec):
         if (
             type(message) is bytes
             and len(message) <= self.max_length
-            # A memchr for the first byte is many times faster than a search
-            # for a longer delimiter, and says no for most payloads.
-            and (delimiter[:1] not in message or delimiter not in message)
-            and (len(delimiter) == 1 or not _completes_delimiter(message, delimiter))
+            # A memchr for the first byte (an int: a bytes needle first takes
+            # a buffer of it) is many times faster than a search for a longer
+            # delimiter, and says no for most payloads: then no delimiter can
+            # start inside the payload, not even one its tail would begin.
+            and (
+                delimiter[0] not in message
+                or (delimiter not in message and not _completes_delimiter(message, delimiter))
+            )
         ):
             return message + delimiter
         return b"".join(self.encode_parts(message))
@@ -102,7 +106,8 @@ def _completes_delimiter(view: bytes | memoryview, delimiter: bytes) -> bool:
     overlap = len(delimiter) - 1
     if not overlap:
         return False
-    tail = bytes(view[max(0, len(view) - overlap) :]) + delimiter
+    tail = view[max(0, len(view) - overlap) :]
+    tail = (tail if type(tail) is bytes else bytes(tail)) + delimiter
     return tail.find(delimiter) != len(tail) - len(delimiter)
 
 
