@@ -13,7 +13,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from framing import COBS, SLIP, Delimited, FixedLength, FrameTooLarge, LengthPrefixed, Lines
+from framing import (
+    COBS,
+    SLIP,
+    Delimited,
+    FixedLength,
+    FrameTooLarge,
+    LengthPrefixed,
+    Lines,
+    Netstring,
+)
+from framing.testing import check_codec
 from helpers import CONFIGS, Config, encode_all
 
 VALID_STREAM_CONFIGS = [config for config in CONFIGS if not config.one_message]
@@ -360,3 +370,29 @@ def test_a_netstring_length_is_too_large_as_soon_as_its_digits_show_it(
         with pytest.raises(FrameTooLarge) as raised:
             decoder.next_frame()
         assert (raised.value.length, raised.value.max_length) == (length, 99)
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [
+        Lines(max_length=1 << 17),
+        Lines(max_length=1 << 17, strict_crlf=True),
+        Delimited(b"\0", max_length=1 << 17),
+        LengthPrefixed("!I"),
+        Netstring(max_length=1 << 17),
+        FixedLength(65_000),
+    ],
+    ids=repr,
+)
+def test_frames_around_the_sizes_where_collecting_starts_pass_the_conformance_suite(
+    codec: Any,
+) -> None:
+    # Long delimited frames are collected from 4 KiB on, known lengths from
+    # 64 KiB: frames just below and above, among small ones, cut anyhow.
+    if isinstance(codec, FixedLength):
+        sizes = st.just(65_000)
+    else:
+        sizes = st.one_of(
+            st.integers(0, 40), st.integers(3_000, 5_000), st.integers(60_000, 70_000)
+        )
+    check_codec(codec, sizes.map(lambda n: b"y" * n), max_examples=10)
