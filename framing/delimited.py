@@ -97,7 +97,8 @@ def contains(view: bytes | memoryview, sub: bytes) -> bool:
     is always False for a bytes ``sub``; ``re`` searches any buffer uncopied.
     """
     if isinstance(view, bytes):
-        return sub in view
+        # One byte is looked for as an int: a bare memchr, without taking a buffer of ``sub``.
+        return (sub[0] in view) if len(sub) == 1 else (sub in view)
     return re.search(re.escape(sub), view) is not None
 
 
