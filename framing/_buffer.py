@@ -47,8 +47,9 @@ LARGE_FRAME = 64 * 1024
 # once this much of it has arrived with no delimiter: measured the same way,
 # collecting from 4 KiB on was fastest for every line length.
 LONG_DELIMITED_FRAME = 4 * 1024
-# While collecting, chunks shorter than this are gathered into one of this size.
+# While collecting, chunks shorter than _LARGE_CHUNK are gathered into one of _GATHER bytes.
 _GATHER = 65536
+_LARGE_CHUNK = _GATHER // 16
 
 
 class ReceiveBuffer:
@@ -96,13 +97,30 @@ class ReceiveBuffer:
     def feed(self, chunk: Buffer) -> None:
         """Append ``chunk`` (copied unless it is ``bytes``, which is kept as it is)."""
         if self.collecting:
-            if self._until is None and type(chunk) is bytes and len(chunk) >= _GATHER // 16:
-                # The usual chunk of a frame of known length, inline: no call.
+            # The hot path of a large frame, inline: a chunk that cannot
+            # complete it costs a list append, and a one-byte search (memchr)
+            # for a delimited frame. ``waiting`` then tells if it is surely
+            # incomplete.
+            before = self._chunked  # where ``chunk`` starts among the collected bytes
+            piece: bytes | bytearray  # the collected chunk that now ends with ``chunk``
+            if type(chunk) is bytes and len(chunk) >= _LARGE_CHUNK:
+                piece, begin, size = chunk, 0, len(chunk)
                 self._chunks.append(chunk)
-                self._chunked += len(chunk)
-                self.waiting = self._chunked < self._needed
+            elif not memoryview(chunk).nbytes:
+                return  # an empty chunk, kept, would be a collected chunk of nothing
             else:
-                self._collect(chunk)
+                piece, begin, size = self._gather(chunk)
+            chunked = self._chunked = before + size
+            until = self._until
+            if until is None:
+                self.waiting = chunked < self._needed
+            elif self._found < 0:
+                found = piece.find(until, begin)
+                if found < 0:
+                    self.waiting = chunked < self._needed
+                else:
+                    self._found = len(self._data) - self._start + before + found - begin
+                    self.waiting = False
             return
         if type(chunk) is not bytes:
             chunk = bytes(chunk)
@@ -145,33 +163,25 @@ class ReceiveBuffer:
             self._until = delimiter
             self._needed = limit + 1 - len(self)
 
-    def _collect(self, chunk: Buffer) -> None:
-        """Keep ``chunk`` for the large frame (as it is, or gathered with other small ones).
+    def _gather(self, chunk: Buffer) -> tuple[bytes | bytearray, int, int]:
+        """Append a chunk that is small or not ``bytes``: the piece it is now in, where, its size.
 
-        Then ``waiting`` tells whether the frame is still surely incomplete.
+        Small chunks are gathered into a ``bytearray`` of up to 64 KiB.
         """
         chunks = self._chunks
-        before = self._chunked  # where ``chunk`` starts among the collected bytes
-        size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes
-        piece: bytes | bytearray  # the collected chunk that now ends with ``chunk``
-        if size >= _GATHER // 16:
-            piece, begin = (chunk if type(chunk) is bytes else bytes(chunk)), 0
+        size = memoryview(chunk).nbytes
+        if size >= _LARGE_CHUNK:
+            piece = bytes(chunk)
             chunks.append(piece)
-        elif chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
-            piece = chunks[-1]  # gathered: ``chunk`` is at its end
-            begin = len(piece)
-            piece += chunk
-        else:
-            piece, begin = bytearray(chunk), 0
-            chunks.append(piece)
-        self._chunked = before + size
-        if self._until is None:
-            self.waiting = self._chunked < self._needed
-        elif self._found < 0:
-            found = piece.find(self._until, begin)
-            if found >= 0:
-                self._found = len(self._data) - self._start + before + found - begin
-            self.waiting = found < 0 and self._chunked < self._needed
+            return piece, 0, size
+        if chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
+            gathered = chunks[-1]
+            begin = len(gathered)
+            gathered += chunk
+            return gathered, begin, size
+        gathered = bytearray(chunk)
+        chunks.append(gathered)
+        return gathered, 0, size
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
@@ -197,11 +207,16 @@ class ReceiveBuffer:
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage (before any chunks).
 
-        Consuming ends the frame being collected, if any: the next one is
-        collected only if its decoder asks again.
+        Consuming ends the frame being collected, if any, unless chunks of it
+        remain (its header was consumed first): the next frame is collected
+        only if its decoder asks again.
         """
         if self.collecting:
-            self._end_collecting()
+            if self._chunks:
+                if self._found >= 0:
+                    self._found -= end - self._start
+            else:
+                self._end_collecting()
         self._searched = max(0, self._searched - (end - self._start))
         if end == len(self._data):
             self._data, self._start = b"", 0
@@ -213,6 +228,9 @@ class ReceiveBuffer:
     def byte_at(self, index: int) -> int:
         """The byte at ``index`` (which must be buffered)."""
         position = self._start + index
+        if self._chunks and index >= len(self) - len(self._chunks[-1]):
+            # The usual byte of a collected frame: next to its end, in the last chunk.
+            return self._chunks[-1][index - len(self) + len(self._chunks[-1])]
         chunk_index = 0
         chunk = self._data
         while position >= len(chunk):
@@ -223,10 +241,7 @@ class ReceiveBuffer:
 
     def last_byte(self) -> int:
         """The last byte buffered (there must be one), without walking collected chunks."""
-        for chunk in reversed(self._chunks):
-            if chunk:
-                return chunk[-1]
-        return self._data[-1]
+        return self._chunks[-1][-1] if self._chunks else self._data[-1]  # no chunk is empty
 
     def unpack(self, header: struct.Struct) -> tuple[Any, ...]:
         """``header`` unpacked from the first bytes (which must be buffered before any chunks)."""

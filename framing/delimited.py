@@ -142,6 +142,7 @@ class DelimitedDecoder(Decoder):
         self._delimiter = delimiter
         self._max_length = codec.max_length
         self._skipping = False  # discarding the rest of a too-large frame
+        self._collects_tail = self._collects and len(delimiter) == 1
 
     def _next(self) -> bytes | None:
         buffer = self._buffer
@@ -192,6 +193,9 @@ class DelimitedDecoder(Decoder):
         self._batch_overhead = len(terminator)
         # What is left holds no delimiter: only EOF or its length can make it an event.
         self._batch_is_all = not self._eof and len(tail) <= self._max_length
+        if self._batch_is_all and len(tail) >= LONG_DELIMITED_FRAME and self._collects_tail:
+            # The start of a long frame: keep the chunks that follow uncopied.
+            buffer.collect_until(self._delimiter, self._max_length)
         return pieces
 
     def _split_frames(self) -> tuple[list[bytes], bytes] | None:

@@ -315,6 +315,29 @@ def test_a_cr_ending_a_too_long_collected_line_is_not_counted_after_an_empty_rec
     assert raised.value.length == 11_000  # the CR may begin the CRLF: not payload yet
 
 
+def test_an_empty_recv_while_a_line_is_collected_leaves_a_detached_decoder_usable() -> None:
+    decoder = Lines(max_length=LONG).decoder()
+    decoder.feed(b"y" * 5000)
+    assert decoder.next_frame() is None  # long enough to be collected
+    decoder.feed(b"")
+    detached = decoder.detach()
+    assert detached == b"y" * 5000
+    decoder.feed(detached + b"y\n")
+    assert decoder.next_frame() == b"y" * 5001
+
+
+@pytest.mark.parametrize("first_chunk", [b"\nnext\n", b"\n" + b"n" * 5000 + b"\n"])
+def test_a_crlf_cut_between_a_collected_line_and_its_next_chunk_is_one_line_end(
+    first_chunk: bytes,
+) -> None:
+    decoder = Lines(max_length=LONG).decoder()
+    decoder.feed(b"a" * 5000 + b"\r")
+    assert list(decoder) == []  # long enough to be collected
+    decoder.feed(first_chunk)
+    assert list(decoder) == [b"a" * 5000, first_chunk[1:-1]]
+    assert decoder.buffered == 0
+
+
 def test_next_is_the_iterator_protocol_over_next_frame() -> None:
     decoder = Lines().decoder()
     decoder.feed(b"a\nb")
@@ -378,21 +401,42 @@ def test_a_netstring_length_is_too_large_as_soon_as_its_digits_show_it(
         Lines(max_length=1 << 17),
         Lines(max_length=1 << 17, strict_crlf=True),
         Delimited(b"\0", max_length=1 << 17),
-        LengthPrefixed("!I"),
-        Netstring(max_length=1 << 17),
-        FixedLength(65_000),
     ],
     ids=repr,
 )
-def test_frames_around_the_sizes_where_collecting_starts_pass_the_conformance_suite(
+def test_lines_around_the_size_where_collecting_starts_pass_the_conformance_suite(
     codec: Any,
 ) -> None:
-    # Long delimited frames are collected from 4 KiB on, known lengths from
-    # 64 KiB: frames just below and above, among small ones, cut anyhow.
-    if isinstance(codec, FixedLength):
-        sizes = st.just(65_000)
-    else:
-        sizes = st.one_of(
-            st.integers(0, 40), st.integers(3_000, 5_000), st.integers(60_000, 70_000)
-        )
+    # A long delimited frame is collected from 4 KiB on: frames just below
+    # and above it, among small ones, cut anyhow (one byte at a time too).
+    sizes = st.one_of(st.integers(0, 40), st.integers(3_000, 5_000))
     check_codec(codec, sizes.map(lambda n: b"y" * n), max_examples=10)
+
+
+@pytest.mark.parametrize(
+    "codec", [LengthPrefixed("!I"), Netstring(max_length=1 << 17), FixedLength(65_000)], ids=repr
+)
+@given(data=st.data())
+def test_frames_around_the_size_where_collecting_starts_decode_and_detach_exactly(
+    codec: Any, data: st.DataObject
+) -> None:
+    # A frame of known length is collected from 64 KiB on: frames just below
+    # and above it, among small ones, cut at random places; detach() anywhere.
+    sizes = st.just(65_000) if isinstance(codec, FixedLength) else st.sampled_from(
+        [0, 7, 60_000, 65_535, 65_536, 70_000]
+    )
+    messages = data.draw(st.lists(sizes.map(lambda n: b"z" * n), min_size=1, max_size=4))
+    wire = encode_all(codec, messages)
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(wire)), max_size=12)))
+    chunks = [wire[a:b] for a, b in zip([0, *cuts], [*cuts, len(wire)], strict=True)]
+    stop = data.draw(st.integers(0, len(chunks)))
+    decoder = codec.decoder()
+    got: list[bytes] = []
+    for chunk in chunks[:stop]:
+        decoder.feed(chunk)
+        got += decoder
+    rest = decoder.detach()
+    assert rest == wire[len(encode_all(codec, got)) : len(b"".join(chunks[:stop]))]
+    decoder.feed(rest + b"".join(chunks[stop:]))
+    decoder.feed_eof()
+    assert got + list(decoder) == messages
