@@ -103,13 +103,14 @@ class ReceiveBuffer:
             # incomplete.
             before = self._chunked  # where ``chunk`` starts among the collected bytes
             piece: bytes | bytearray  # the collected chunk that now ends with ``chunk``
-            if type(chunk) is bytes and len(chunk) >= _LARGE_CHUNK:
-                piece, begin, size = chunk, 0, len(chunk)
+            size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes
+            if type(chunk) is bytes and size >= _LARGE_CHUNK:
+                piece, begin = chunk, 0
                 self._chunks.append(chunk)
-            elif not memoryview(chunk).nbytes:
+            elif not size:
                 return  # an empty chunk, kept, would be a collected chunk of nothing
             else:
-                piece, begin, size = self._gather(chunk)
+                piece, begin = self._gather(chunk, size)
             chunked = self._chunked = before + size
             until = self._until
             if until is None:
@@ -163,25 +164,24 @@ class ReceiveBuffer:
             self._until = delimiter
             self._needed = limit + 1 - len(self)
 
-    def _gather(self, chunk: Buffer) -> tuple[bytes | bytearray, int, int]:
-        """Append a chunk that is small or not ``bytes``: the piece it is now in, where, its size.
+    def _gather(self, chunk: Buffer, size: int) -> tuple[bytes | bytearray, int]:
+        """Append a chunk of ``size`` bytes, small or not ``bytes``: the piece it is in, and where.
 
         Small chunks are gathered into a ``bytearray`` of up to 64 KiB.
         """
         chunks = self._chunks
-        size = memoryview(chunk).nbytes
         if size >= _LARGE_CHUNK:
             piece = bytes(chunk)
             chunks.append(piece)
-            return piece, 0, size
+            return piece, 0
         if chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
             gathered = chunks[-1]
             begin = len(gathered)
             gathered += chunk
-            return gathered, begin, size
+            return gathered, begin
         gathered = bytearray(chunk)
         chunks.append(gathered)
-        return gathered, 0, size
+        return gathered, 0
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
