@@ -25,9 +25,11 @@ Ceilings: ``b"".join`` of the payload chunks (big messages, trickles), a bare
 ``struct.unpack_from`` loop over one bytes object (small length-prefixed),
 ``bytes.split(b"\\n")`` (small lines), one copy of each message (encoding), and
 a raw ``sendall`` / ``recv_into`` loop (sockets). A "reference" row is neither
-a peer nor a ceiling: a yardstick shown with its ratios, such as the raw loop
-receiving each 1 MiB message into a buffer of its own, as any receiver that
-returns messages must.
+a peer nor a ceiling: a yardstick shown with its ratios, the least any
+implementation must do where the ceiling does less: the raw loop receiving
+each 1 MiB message into a buffer of its own (as any receiver that returns
+messages must), a bare split per chunk (as any decoder fed chunks must), a
+search of every byte before the join (as any line decoder must).
 """
 
 from __future__ import annotations
