@@ -62,7 +62,7 @@ class ReceiveBuffer:
     __slots__ = (
         "_chunked",
         "_chunks",
-                "_data",
+        "_data",
         "_found",
         "_needed",
         "_searched",

@@ -142,7 +142,8 @@ class DelimitedDecoder(Decoder):
         self._delimiter = delimiter
         self._max_length = codec.max_length
         self._skipping = False  # discarding the rest of a too-large frame
-        self._collects_tail = self._collects and len(delimiter) == 1
+        # Long frames are collected (one byte cannot straddle two chunks).
+        self._may_collect = self._collects and len(delimiter) == 1
 
     def _next(self) -> bytes | None:
         buffer = self._buffer
@@ -158,7 +159,7 @@ class DelimitedDecoder(Decoder):
                 ):
                     return None  # nothing to decide: the usual case, kept cheap
                 seen = self._payload_seen(buffered)
-                if seen >= LONG_DELIMITED_FRAME and self._collects and len(delimiter) == 1:
+                if seen >= LONG_DELIMITED_FRAME and self._may_collect:
                     # Join its chunks once, when it ends.
                     buffer.collect_until(delimiter, self._max_length)
                 if seen > self._max_length:
@@ -193,7 +194,7 @@ class DelimitedDecoder(Decoder):
         self._batch_overhead = len(terminator)
         # What is left holds no delimiter: only EOF or its length can make it an event.
         self._batch_is_all = not self._eof and len(tail) <= self._max_length
-        if self._batch_is_all and len(tail) >= LONG_DELIMITED_FRAME and self._collects_tail:
+        if self._batch_is_all and len(tail) >= LONG_DELIMITED_FRAME and self._may_collect:
             # The start of a long frame: keep the chunks that follow uncopied.
             buffer.collect_until(self._delimiter, self._max_length)
         return pieces
