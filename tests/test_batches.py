@@ -440,3 +440,35 @@ def test_frames_around_the_size_where_collecting_starts_decode_and_detach_exactl
     decoder.feed(rest + b"".join(chunks[stop:]))
     decoder.feed_eof()
     assert got + list(decoder) == messages
+
+
+@pytest.mark.parametrize(
+    "codec",
+    [
+        Lines(),
+        Lines(strict_crlf=True),
+        Delimited(b"\0"),
+        Delimited(b"\r\n"),
+    ],
+    ids=repr,
+)
+@pytest.mark.parametrize(
+    "lengths",
+    [
+        [600, 700, 5000],  # long pieces only: each found with a memchr
+        [600, 3, 2, 900, 1],  # long, then short: the rest split at once
+        [5, 800, 2],  # short first: one split
+        [511, 512, 513, 0],  # around the length where finding one by one starts
+    ],
+    ids=str,
+)
+def test_long_and_short_frames_in_one_batch_decode_in_order(
+    codec: Any, lengths: list[int]
+) -> None:
+    messages = [bytes([97 + i % 26]) * n for i, n in enumerate(lengths)]
+    wire = encode_all(codec, messages)
+    decoder = codec.decoder()
+    decoder.feed(wire + b"tail")
+    assert list(decoder) == messages
+    assert decoder.buffered == 4
+    assert feed_in(codec.decoder(), wire, 1000) == messages
