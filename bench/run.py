@@ -707,7 +707,8 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# framing {commit}, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"median of up to {sizes.repeats} runs; ratios are speed ratios in this run "
+        f"median of up to {max(sizes.repeats, sizes.fast_repeats)} runs; "
+        "ratios are speed ratios in this run "
         "(above 1: faster)",
         flush=True,
     )

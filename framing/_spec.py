@@ -25,8 +25,9 @@ spec                           codec
 =============================  ==============================================
 
 ``max=SIZE`` sets ``max_length`` for every style but ``fixed``. A delimiter
-takes backslash escapes: ``\n \r \t \0 \\ \, \xHH`` (write a comma as ``\,``
-since a bare comma starts an option). Style names are case-insensitive and
+takes backslash escapes: ``\n \r \t \0 \\ \, \: \xHH`` (write a comma as
+``\,`` since a bare comma starts an option; a colon needs no escape, ``\:``
+is accepted for symmetry). Style names are case-insensitive and
 ``_`` may be written for ``-``.
 
 >>> codec_from_spec("length:varint,max=1M")
@@ -170,7 +171,7 @@ def unescape(text: str) -> bytes:
             index += 1
         else:
             raise ValueError(
-                f"unknown escape '\\{code}' in {text!r}; use \\n \\r \\t \\0 \\\\ \\, or \\xHH"
+                f"unknown escape '\\{code}' in {text!r}; use \\n \\r \\t \\0 \\\\ \\, \\: or \\xHH"
             )
     return bytes(out)
 

@@ -44,7 +44,8 @@ from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
-from . import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring
+from . import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring, aio
+from .socket import FramedSocket
 
 __all__ = [
     "FULL",
@@ -454,7 +455,6 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         messages = _small(s.echo_count, s.echo_size, text=False)
         return (Echo(messages, messages[-1]),)
 
-    sock, missing_socket = optional_module("framing.socket")
     big = f"{_count(s.tcp_big_count)} x {_size(s.tcp_big_size)}"
     small = f"{_count(s.tcp_small_count)} x {_size(s.tcp_small_size)}"
     batch = f"send_many ({_count(s.send_batch)} a call)"
@@ -464,7 +464,7 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         "tcp-big", f"TCP loopback, {big}, LengthPrefixed('!I'): send + recv", "MB/s",
         s.tcp_big_count * s.tcp_big_size / 1e6, tcp(s.tcp_big_count, s.tcp_big_size), lp,
     )
-    w.add("framing", "framing", _tcp_send_recv(sock, lp), missing_socket)
+    w.add("framing", "framing", _tcp_send_recv(lp))
     w.targets.append(Target("framing", "ceiling", 0.9))
     result.append(w)
 
@@ -472,8 +472,8 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         "tcp-small-send", f"TCP loopback, {small}, LengthPrefixed('!I'): send (raw receiver)",
         "msg/s", s.tcp_small_count, tcp(s.tcp_small_count, s.tcp_small_size), lp,
     )
-    w.add("framing send", "framing", _tcp_send(sock, lp, many=False), missing_socket)
-    w.add(f"framing {batch}", "framing", _tcp_send(sock, lp, many=True), missing_socket)
+    w.add("framing send", "framing", _tcp_send(lp, many=False))
+    w.add(f"framing {batch}", "framing", _tcp_send(lp, many=True))
     w.targets.append(Target(f"framing {batch}", "peer", 5.0))
     result.append(w)
 
@@ -481,23 +481,22 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         "tcp-small-recv", f"TCP loopback, {small}, LengthPrefixed('!I'): recv (raw sender)",
         "msg/s", s.tcp_small_count, tcp(s.tcp_small_count, s.tcp_small_size), lp,
     )
-    w.add("framing recv", "framing", _tcp_recv(sock, lp), missing_socket)
+    w.add("framing recv", "framing", _tcp_recv(lp))
     result.append(w)
 
-    aio, missing_aio = optional_module("framing.aio")
     w = Workload(
         "aio-echo",
         f"asyncio loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} one at a time: "
         "LengthPrefixed('!I')",
         "msg/s", s.echo_count, echo, lp,
     )
-    w.add("framing.aio", "framing", _aio_echo(aio, lp), missing_aio)
+    w.add("framing.aio", "framing", _aio_echo(lp))
     result.append(w)
     return result
 
 
 def optional_module(name: str) -> tuple[ModuleType | None, str]:
-    """The module ``name`` and "", or None and why it cannot be imported (not written yet)."""
+    """The module ``name`` and "", or None and why it cannot be imported (an optional peer's)."""
     try:
         return importlib.import_module(name), ""
     except ImportError as error:
@@ -554,13 +553,10 @@ def encode_parts_with(codec: Codec) -> ImplFn:
     return run
 
 
-def _tcp_send_recv(sock: ModuleType | None, codec: Codec) -> ImplFn | None:
-    if sock is None:
-        return None
-
+def _tcp_send_recv(codec: Codec) -> ImplFn:
     def run(tcp: Tcp) -> list[Any] | Tally:
         with loopback() as (a, b):
-            sender, receiver = sock.FramedSocket(a, codec), sock.FramedSocket(b, codec)
+            sender, receiver = FramedSocket(a, codec), FramedSocket(b, codec)
 
             def send() -> None:
                 for message in tcp.messages:
@@ -575,13 +571,10 @@ def _tcp_send_recv(sock: ModuleType | None, codec: Codec) -> ImplFn | None:
     return run
 
 
-def _tcp_send(sock: ModuleType | None, codec: Codec, *, many: bool) -> ImplFn | None:
-    if sock is None:
-        return None
-
+def _tcp_send(codec: Codec, *, many: bool) -> ImplFn:
     def run(tcp: Tcp) -> int:
         with loopback() as (a, b), in_thread(lambda: recv_raw(b, len(tcp.wire))):
-            sender = sock.FramedSocket(a, codec)
+            sender = FramedSocket(a, codec)
             messages = tcp.messages
             if many:
                 for i in range(0, len(messages), tcp.batch):
@@ -594,22 +587,16 @@ def _tcp_send(sock: ModuleType | None, codec: Codec, *, many: bool) -> ImplFn | 
     return run
 
 
-def _tcp_recv(sock: ModuleType | None, codec: Codec) -> ImplFn | None:
-    if sock is None:
-        return None
-
+def _tcp_recv(codec: Codec) -> ImplFn:
     def run(tcp: Tcp) -> list[bytes]:
         with loopback() as (a, b), in_thread(lambda: a.sendall(tcp.wire)):
-            recv = sock.FramedSocket(b, codec).recv
+            recv = FramedSocket(b, codec).recv
             return [recv() for _ in range(tcp.expected)]
 
     return run
 
 
-def _aio_echo(aio: ModuleType | None, codec: Codec) -> ImplFn | None:
-    if aio is None:
-        return None
-
+def _aio_echo(codec: Codec) -> ImplFn:
     async def echo(stream: Any) -> None:
         async for message in stream:
             await stream.send(message)
@@ -905,7 +892,7 @@ def parser(prog: str, description: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, description=description)
     size = p.add_mutually_exclusive_group()
     size.add_argument(
-        "--quick", action="store_true", help="smaller workloads, 3 runs each (well under a minute)"
+        "--quick", action="store_true", help="smaller workloads, fewer runs (well under a minute)"
     )
     size.add_argument(
         "--smoke", action="store_true",
@@ -959,7 +946,8 @@ def run_cli(argv: list[str]) -> int:
         workload.targets = [t for t in workload.targets if t.kind == "linearity"]
     print(
         f"framing bench: Python {platform.python_version()}, "
-        f"median of up to {sizes.repeats} runs; see bench/run.py for the peers and ceilings",
+        f"median of up to {max(sizes.repeats, sizes.fast_repeats)} runs; "
+        "see bench/run.py for the peers and ceilings",
         flush=True,
     )
     rows = run(selected, sizes, args.json, progress=lambda line: None)

@@ -5,8 +5,12 @@
     framing demo                                 every style over loopback, in pieces
     framing encode SPEC [--whole]                stdin lines (or all of it) -> frames
     framing decode SPEC [--raw | --show]         frames on stdin -> messages
-    framing serve SPEC [--host H] --port P [--echo]      print (and echo) what clients send
-    framing send SPEC HOST PORT [MESSAGE ...]    send messages (or stdin lines), print replies
+    framing serve SPEC [--host H] --port P [--echo] [--once] [--raw | --show]
+                                                 print (and echo) what clients send
+    framing send SPEC HOST PORT [MESSAGE ...] [--timeout S] [--raw | --show]
+                                                 send messages (or stdin lines), print replies
+    framing bench [--quick | --smoke] [--json FILE] [--only PATTERN]
+                                                 time framing's codecs and sockets here
 
 SPEC names a framing style, as ``framing.codec_from_spec`` reads it:
 ``length:!I``, ``length:varint,max=1M``, ``lines``, ``lines:crlf``,

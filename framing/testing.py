@@ -248,12 +248,7 @@ def streams_for(
     """
     from hypothesis import strategies as st
 
-    single = _holds_one_message(codec)
-    message_lists = st.lists(
-        messages_for(codec, messages),
-        min_size=1 if single else 0,
-        max_size=1 if single else _MAX_MESSAGES,
-    )
+    message_lists = _message_lists(codec, messages_for(codec, messages))
     valid_streams = message_lists.map(lambda ms: b"".join(codec.encode(m) for m in ms))
     if valid:
         return valid_streams
@@ -317,6 +312,16 @@ def _holds_one_message(codec: CodecLike) -> bool:
     return isinstance(codec, UntilClose)
 
 
+def _message_lists(
+    codec: CodecLike, messages: SearchStrategy[bytes]
+) -> SearchStrategy[list[bytes]]:
+    """The message lists of one stream of ``codec``: exactly one message if its stream ends it."""
+    from hypothesis import strategies as st
+
+    single = _holds_one_message(codec)
+    return st.lists(messages, min_size=1 if single else 0, max_size=1 if single else _MAX_MESSAGES)
+
+
 def max_buffered_for(codec: CodecLike) -> int | None:
     """The most wire bytes a decoder of ``codec`` may hold after decoding what it can.
 
@@ -372,7 +377,6 @@ class _Run:
     ) -> None:
         self.decoder = codec.decoder()
         self.events: list[Event] = []
-        self.errors: list[FramingError] = []
         self.max_buffered = max_buffered
         self.largest_chunk = 0
         self.fed = 0
@@ -457,7 +461,6 @@ class _Run:
                     self._expect_failed()
                     return
                 last_error = None if consumed else error
-                self.errors.append(error)
                 self.events.append(_summary(error))
                 continue
             except Exception as error:
@@ -562,9 +565,8 @@ def check_codec(
         max_buffered = max_buffered_for(codec)
     message_strategy = messages_for(codec, messages)
     single = _holds_one_message(codec)
-    message_lists = st.lists(
-        message_strategy, min_size=1 if single else 0, max_size=1 if single else _MAX_MESSAGES
-    )
+    message_lists = _message_lists(codec, message_strategy)
+    streams = streams_for(codec, message_strategy)
     parent = settings if settings is not None else hypothesis.settings()
     config = hypothesis.settings(
         parent,
@@ -601,7 +603,7 @@ def check_codec(
     @config
     @hypothesis.given(data=st.data())
     def any_stream_any_chunking(data: Any) -> None:
-        wire = data.draw(streams_for(codec, message_strategy), label="stream")
+        wire = data.draw(streams, label="stream")
         chunks = data.draw(chunkings(wire), label="chunks")
         check_stream(codec, wire, chunks, max_buffered=max_buffered)
 
@@ -620,7 +622,7 @@ def check_codec(
             chunks = data.draw(chunkings(wire + tail, ends), label="chunks")
             read = data.draw(readings, label="read with")
             _check_unfinished_frame(codec, ms, tail, chunks, max_buffered, read)
-        suffix = data.draw(streams_for(codec, message_strategy), label="suffix")
+        suffix = data.draw(streams, label="suffix")
         chunks = data.draw(chunkings(wire + suffix, ends), label="chunks with suffix")
         _check_prefix_delivered(codec, ms, chunks, max_buffered)
 

@@ -90,7 +90,7 @@ def configs(target: str) -> list[Any]:
 KNOWN_FINDINGS: list[tuple[str, str]] = [
     # Finding 1, fixed in e6234e9, was:
     # ("COBS", "^after the stream ended and was drained, next_frame\\(\\) raised FrameTooLarge"),
-    # Finding 2, fixed in the commit after 3d82d06, was: too-large netstring
+    # Finding 2, fixed in 3abf799, was: too-large netstring
     # digits then a non-digit, FrameTooLarge byte by byte, InvalidFrame whole.
 ]
 

@@ -15,7 +15,7 @@ receiver got exactly a prefix of what was sent, in order, and nothing else:
 
 Run under pytest (``pytest fuzz/test_stateful.py``, the loaded hypothesis
 profile applies), or for a time budget with fresh seeds:
-``python fuzz/test_stateful.py --seconds 3600``.
+``python fuzz/test_stateful.py --seconds=3600``.
 """
 
 from __future__ import annotations

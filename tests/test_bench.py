@@ -369,20 +369,14 @@ def test_full_size_titles_say_what_issue_7_measures() -> None:
     )
 
 
-def test_socket_and_asyncio_rows_say_why_when_their_modules_cannot_be_imported(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(bench, "optional_module", lambda name: (None, f"{name} is missing"))
-    rows = {w.key: w for w in bench.workloads(SMOKE)}
-    for key in ("tcp-big", "tcp-small-send", "tcp-small-recv", "aio-echo"):
-        impls = [impl for impl in rows[key].impls if impl.role == "framing"]
-        assert impls
-        assert all(impl.fn is None for impl in impls)
-        module = "framing.aio" if key == "aio-echo" else "framing.socket"
-        assert {impl.note for impl in impls} == {f"{module} is missing"}
-    (row,) = bench.measure(rows["aio-echo"], SMOKE)
+def test_an_unavailable_implementation_is_listed_with_why_instead_of_a_figure() -> None:
+    # As an optional peer (Twisted, anyio) that cannot be imported is.
+    workload = workload_of(("framing", "framing", taking(None, 0, [b"a", b"b"])))
+    workload.add("missing peer", "peer", None, "missing_peer is missing")
+    framing_row, row = bench.measure(workload, SMOKE)
+    assert framing_row.figure is not None
     assert row.figure is None
-    assert row.note == "framing.aio is missing"
+    assert row.note == "missing_peer is missing"
 
 
 def test_measure_leaves_a_disabled_garbage_collector_disabled() -> None:
