@@ -20,12 +20,16 @@ frame and go on; the others stay failed and raise the same error again.
 
 Speed: iterating a decoder first asks the style for a *batch*, every
 complete, valid frame in the buffer at once (``_take_batch()``, a tight loop
-or one C-level ``split``), and hands out a plain list iterator over it, chained
-to the frame-at-a-time path for what follows. If the caller stops half-way
-through a batch, ``buffered`` and ``detach()`` rebuild the wire bytes of the
-messages not yet handed out (a batch holds only frames whose wire form its
-messages determine), so they stay exact; a bad frame is never part of a
-batch, so errors still come from ``_next()`` in stream order.
+or one C-level ``split``), and hands out a plain list iterator over it: alone
+when the style knows nothing can follow until more is fed (``_batch_is_all``),
+else chained to the frame-at-a-time path. If the caller stops half-way
+through a batch, ``buffered`` counts the wire bytes of the messages not yet
+handed out (their lengths plus ``_batch_overhead`` each) and ``detach()``
+rebuilds them (a batch holds only frames whose wire form its messages
+determine), so both stay exact; a bad frame is never part of a batch, so
+errors still come from ``_next()`` in stream order. While a large frame is
+still arriving, iteration returns at once (``ReceiveBuffer.waiting``, or
+``_frame_end`` not yet buffered).
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from operator import length_hint
 
 from ._buffer import ReceiveBuffer
 from ._types import Buffer
-from .errors import FramingError, IncompleteFrame
+from .errors import EncodeError, FramingError, IncompleteFrame
 
-__all__ = ["Codec", "Decoder", "as_view", "check_max_length"]
+__all__ = ["Codec", "Decoder", "as_view", "check_max_length", "check_payload_length"]
 
 _NOTHING: Iterator[bytes] = iter(())  # exhausted for good: what iteration returns while waiting
 
@@ -49,6 +53,12 @@ def as_view(message: Buffer) -> bytes | memoryview:
     if type(message) is bytes:
         return message
     return memoryview(message).cast("B")
+
+
+def check_payload_length(length: int, max_length: int) -> None:
+    """``EncodeError`` for a payload the decoder on the other side would refuse."""
+    if length > max_length:
+        raise EncodeError(f"message of {length} bytes exceeds max_length of {max_length} bytes")
 
 
 def check_max_length(max_length: int) -> None:
@@ -97,7 +107,8 @@ class Decoder(ABC):
         self._frame_end = 0
         # The last batch: its messages, the iterator handed out over them, and
         # how a message's wire form is rebuilt: followed by _batch_terminator,
-        # or (None) codec.encode(message), which adds _batch_overhead bytes.
+        # or (None) codec.encode(message); either way each adds
+        # _batch_overhead bytes to the message (what buffered counts).
         self._batch: list[bytes] = []
         self._pending: Iterator[bytes] | None = None
         self._batch_terminator: bytes | None = None
@@ -162,6 +173,7 @@ class Decoder(ABC):
                 return _NOTHING
             frame_end = self._frame_end
             if frame_end and frame_end > len(self._buffer):
+                self._buffer.collect(frame_end)  # if it is large: keep its chunks from now on
                 return _NOTHING
         if pending is None and self._error is None and not self._buffer.collecting:
             batch = self._take_batch()

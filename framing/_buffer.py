@@ -371,9 +371,10 @@ class ReceiveBuffer:
     # -- batches: every complete frame at once --------------------------------
 
     def has_frames(self, delimiter: bytes) -> bool:
-        """Whether a delimiter has arrived (a resumed search) and no large frame is collected.
+        """Whether a delimiter has arrived (a resumed search) before any collected chunk.
 
-        Then ``pieces(delimiter)`` holds complete frames, which a batch can take.
+        Then ``pieces(delimiter)`` holds complete frames, which a batch can
+        take. (Decoders ask only when not collecting, so there are no chunks.)
         """
         return not self._chunks and self.find(delimiter) >= 0
 
@@ -382,13 +383,15 @@ class ReceiveBuffer:
 
         The last piece is what follows the last delimiter: the unfinished
         frame. ``skip(len(self) - len(pieces[-1]))`` consumes the others.
+        The first delimiter is looked for where the last ``find`` stopped
+        (``has_frames`` ran it), not from the start again.
         """
         self._flatten()
         data, start = self._data, self._start
         if type(data) is not bytes:
             with memoryview(data) as view:
                 data, start = view[start:].tobytes(), 0
-        first = data.find(delimiter, start)
+        first = data.find(delimiter, start + max(0, self._searched - len(delimiter) + 1))
         if first < 0 or first - start < _LONG_PIECE:
             return (data[start:] if start else data).split(delimiter)
         return _split_long(data, start, first, delimiter)

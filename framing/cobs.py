@@ -31,9 +31,9 @@ from dataclasses import KW_ONLY, dataclass
 
 from cobs import cobs as _cobs
 
-from ._base import Codec, as_view, check_max_length
+from ._base import Codec, as_view, check_max_length, check_payload_length
 from ._types import Buffer
-from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder
 from .errors import FrameTooLarge, InvalidFrame
 
 __all__ = ["COBS"]
@@ -76,10 +76,13 @@ class COBSDecoder(DelimitedDecoder):
 
     def _complete(self, end: int) -> bytes | None:
         buffer = self._buffer
-        length = self._payload_seen(end)
-        if length > self._max_length:
-            buffer.skip(end + 1)
-            raise FrameTooLarge(length, self._max_length)
+        # A payload is never longer than its stuffed form: only a long frame
+        # needs the code-byte walk (a Python step per block) to be measured.
+        if end > self._max_length:
+            length = self._payload_seen(end)
+            if length > self._max_length:
+                buffer.skip(end + 1)
+                raise FrameTooLarge(length, self._max_length)
         stuffed = buffer.take(end)
         buffer.skip(1)
         try:
@@ -93,9 +96,11 @@ class COBSDecoder(DelimitedDecoder):
     def _payload_seen(self, end: int) -> int:
         # Walk the code bytes: a code byte c is followed by c - 1 data bytes and,
         # unless c is 0xFF or the frame ends there, an implied zero.
+        # Called with a growing ``end`` past the code byte reached last time
+        # (code bytes are never zero), so the walk always ends inside the frame.
         buffer = self._buffer
         code_at, decoded = self._code_at, self._decoded
-        while code_at < end:
+        while True:
             code = buffer.byte_at(code_at)
             next_code_at = code_at + code
             if next_code_at >= end:
@@ -103,8 +108,6 @@ class COBSDecoder(DelimitedDecoder):
                 return decoded + end - code_at - 1
             decoded += code - 1 + (code != _FULL_BLOCK)
             code_at = next_code_at
-        self._code_at, self._decoded = code_at, decoded
-        return decoded
 
     def _reset(self) -> None:
         super()._reset()

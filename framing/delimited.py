@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, Decoder, as_view, check_max_length
+from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ._buffer import LONG_DELIMITED_FRAME
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge
@@ -112,20 +112,6 @@ def _completes_delimiter(view: bytes | memoryview, delimiter: bytes) -> bool:
     return tail.find(delimiter) != len(tail) - len(delimiter)
 
 
-def too_long(frames: list[bytes], total: int, max_length: int) -> bool:
-    """Whether any of ``frames``, ``total`` bytes together, is longer than ``max_length``.
-
-    When they all fit together, none can be too long: no need to measure each.
-    """
-    return total > max_length and max(map(len, frames)) > max_length
-
-
-def check_payload_length(length: int, max_length: int) -> None:
-    """``EncodeError`` for a payload the decoder on the other side would refuse."""
-    if length > max_length:
-        raise EncodeError(f"message of {length} bytes exceeds max_length of {max_length} bytes")
-
-
 class DelimitedDecoder(Decoder):
     """Frames that end with a delimiter; a bad frame is reported once, then skipped.
 
@@ -186,8 +172,9 @@ class DelimitedDecoder(Decoder):
         pieces, terminator = split
         tail = pieces.pop()  # the unfinished frame after the last delimiter
         wire = len(buffer) - len(tail)
+        # When the frames all fit together, none can be too long: no need to measure each.
         total = wire - len(pieces) * len(terminator)
-        if total > self._max_length and too_long(pieces, total, self._max_length):
+        if total > self._max_length and max(map(len, pieces)) > self._max_length:
             return []  # _next() reports it, after the frames before it
         buffer.skip(wire)
         self._batch_terminator = terminator

@@ -44,7 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._base import Codec, Decoder, as_view, check_max_length
+from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ._headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ._types import Buffer
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
@@ -122,10 +122,7 @@ class LengthPrefixed(Codec):
             raise EncodeError(f"header {self.header!r} has no fields, got {sorted(fields)}")
         view = as_view(message)
         length = len(view)
-        if length > self.max_length:
-            raise EncodeError(
-                f"message of {length} bytes exceeds max_length of {self.max_length} bytes"
-            )
+        check_payload_length(length, self.max_length)
         if self.includes_header:
             length = self._declared_with_header(length)
         return (self._layout.build(length, fields), view)
@@ -173,9 +170,7 @@ class LengthPrefixedDecoder(Decoder):
             layout.struct, self._max_length, self._includes_header
         )
         if payloads:
-            # A header parsed earlier belonged to the batch's first frame.
-            self._header = None
-            self._frame_end = 0
+            self._reset()  # a header parsed earlier belonged to the batch's first frame
         self._batch_overhead = layout.struct.size
         return payloads
 
@@ -191,8 +186,7 @@ class LengthPrefixedDecoder(Decoder):
             self._frame_end = size + length
             self._buffer.collect(size + length)
             return None
-        self._header = None
-        self._frame_end = 0
+        self._reset()
         self._buffer.skip(size)
         payload = self._buffer.take(length)
         return payload if fields is None else Frame(payload, fields)

@@ -25,14 +25,9 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, as_view, check_max_length
+from ._base import Codec, as_view, check_max_length, check_payload_length
 from ._types import Buffer
-from .delimited import (
-    DEFAULT_MAX_LENGTH,
-    DelimitedDecoder,
-    check_payload_length,
-    contains,
-)
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, contains
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["Lines"]

@@ -24,9 +24,8 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, Decoder, as_view, check_max_length
+from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ._types import Buffer
-from .delimited import check_payload_length
 from .errors import FrameTooLarge, InvalidFrame
 
 __all__ = ["Netstring"]
@@ -82,8 +81,7 @@ class NetstringDecoder(Decoder):
             return None
         if buffer.byte_at(size + length) != _COMMA:
             raise InvalidFrame(f"netstring of {length} bytes is not followed by ','")
-        self._header = None
-        self._frame_end = 0
+        self._reset()
         buffer.skip(size)
         payload = buffer.take(length)
         buffer.skip(1)

@@ -25,9 +25,9 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, as_view, check_max_length
+from ._base import Codec, as_view, check_max_length, check_payload_length
 from ._types import Buffer
-from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, check_payload_length
+from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder
 from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["SLIP"]
@@ -79,15 +79,19 @@ class SLIPDecoder(DelimitedDecoder):
         if not end:
             buffer.skip(1)
             return None
-        length = self._payload_seen(end)
-        if length > self._max_length:
-            buffer.skip(end + 1)
-            raise FrameTooLarge(length, self._max_length)
+        # A payload is never longer than its escaped form: only a long frame
+        # needs its escapes counted to be measured.
+        if end > self._max_length:
+            length = self._payload_seen(end)
+            if length > self._max_length:
+                buffer.skip(end + 1)
+                raise FrameTooLarge(length, self._max_length)
         escaped = buffer.take(end)
         buffer.skip(1)
         if ESC not in escaped:
             return escaped
-        if escaped.count(ESC) != self._escapes:
+        # Every ESC must begin one of the two pairs (which cannot overlap).
+        if escaped.count(ESC) != escaped.count(ESC_END) + escaped.count(ESC_ESC):
             raise InvalidFrame(
                 f"bad escape in SLIP packet of {end} bytes: ESC must be followed by "
                 "ESC_END (0xDC) or ESC_ESC (0xDD)"

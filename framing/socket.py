@@ -9,12 +9,13 @@
         for message in fs:                # until the peer closes cleanly
             ...
 
-``send`` loops over partial sends and puts header and payload on the wire
-with one ``sendmsg`` (the payload is not copied); ``recv`` reads with
-``recv_into`` and returns the next message. A frame whose length the codec
-knows (``LengthPrefixed`` with an integer header, ``FixedLength``,
-``Netstring``) and that is larger than one read is received straight into
-the ``bytes`` object returned.
+``send`` loops over partial sends: a frame of up to 16 KiB is joined into
+one ``send``, a larger one puts header and payload on the wire with one
+``sendmsg`` (the payload is not copied); ``recv`` reads with ``recv_into``
+and returns the next message. A frame whose length the codec knows
+(``LengthPrefixed`` with an integer header, ``FixedLength``, ``Netstring``)
+and of which more than one read's worth is still missing is received
+straight into the ``bytes`` object returned.
 
 Errors: ``ConnectionClosed`` at a clean EOF between messages,
 ``IncompleteFrame`` when the peer stops mid-frame, the codec's own
@@ -55,7 +56,7 @@ __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
 Address = Union[tuple[str, int], tuple[str, int, int, int], str, "os.PathLike[str]"]
 
-DEFAULT_RECV_SIZE = 65536  # bytes per recv_into(); also the size above which frames go in place
+DEFAULT_RECV_SIZE = 65536  # bytes per recv_into(); frames missing more than this go in place
 SMALL_FRAME = 16384  # frames up to this size are joined into one buffer and sent with send()
 
 
@@ -170,7 +171,7 @@ class FramedSocket:
 
     def send_many(self, messages: Iterable[Buffer]) -> None:
         """Send several messages with as few system calls as possible (one ``sendmsg``
-        for up to ``IOV_MAX`` buffers; small frames are joined into one buffer).
+        for up to ``IOV_MAX`` buffers; runs of small parts are joined into one buffer).
 
         Every message is encoded before any byte is sent, so an ``EncodeError``
         sends nothing. The frames of one call are never interleaved with

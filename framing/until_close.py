@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, Decoder, as_view, check_max_length
+from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ._types import Buffer
-from .errors import EncodeError, FrameTooLarge
+from .errors import FrameTooLarge
 
 __all__ = ["UntilClose"]
 
@@ -48,10 +48,7 @@ class UntilClose(Codec):
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """The message as it is; the sender must then shut down its write side."""
         view = as_view(message)
-        if len(view) > self.max_length:
-            raise EncodeError(
-                f"message of {len(view)} bytes exceeds max_length of {self.max_length} bytes"
-            )
+        check_payload_length(len(view), self.max_length)
         return (view,)
 
     def decoder(self) -> UntilCloseDecoder:

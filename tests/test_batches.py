@@ -472,3 +472,38 @@ def test_long_and_short_frames_in_one_batch_decode_in_order(
     assert list(decoder) == messages
     assert decoder.buffered == 4
     assert feed_in(codec.decoder(), wire, 1000) == messages
+
+
+@pytest.mark.parametrize(
+    "codec", [LengthPrefixed("!I"), Netstring(max_length=1 << 20), FixedLength(70_000)], ids=repr
+)
+@pytest.mark.parametrize("read", ["iteration", "next_frame"])
+def test_every_large_frame_of_known_length_is_collected_however_it_is_read(
+    codec: Any, read: str
+) -> None:
+    # Speed, seen from inside: a frame of 64 KiB or more arriving in pieces is
+    # kept as its chunks (joined once), not grown in a bytearray, every time.
+    wire = encode_all(codec, [b"f" * 70_000] * 3)
+    decoder, got = codec.decoder(), []
+    collected = []
+    for start in range(0, len(wire), 20_000):
+        decoder.feed(wire[start : start + 20_000])
+        if read == "iteration":
+            got += decoder
+        else:
+            while (message := decoder.next_frame()) is not None:
+                got.append(message)
+        collected.append(decoder._buffer.collecting)
+    assert got == [b"f" * 70_000] * 3
+    # Each frame spans four pieces or more: collected from its first piece on.
+    assert collected.count(True) >= 3 * 2
+
+
+def test_a_frame_below_64_kib_is_never_collected() -> None:
+    codec = LengthPrefixed("!I")
+    wire = codec.encode(b"s" * (65_536 - 4 - 1))  # one byte short of 64 KiB on the wire
+    decoder = codec.decoder()
+    for start in range(0, len(wire), 1000):
+        decoder.feed(wire[start : start + 1000])
+        assert list(decoder) == [] or start + 1000 >= len(wire)
+        assert not decoder._buffer.collecting
