@@ -142,12 +142,18 @@ def twisted_encode(kind: str, delimiter: bytes = b"\n") -> PeerFn:
 # --------------------------------------------------------------------------
 
 
+def _asyncio_reader(stream: Stream) -> asyncio.StreamReader:
+    """A ``StreamReader`` fed the stream's chunks and EOF (make it inside a running loop)."""
+    reader = asyncio.StreamReader(limit=_BIG)
+    for chunk in stream.chunks:
+        reader.feed_data(chunk)
+    reader.feed_eof()
+    return reader
+
+
 def asyncio_readexactly(stream: Stream) -> list[Any] | Tally:
     async def main() -> list[Any] | Tally:
-        reader = asyncio.StreamReader(limit=_BIG)
-        for chunk in stream.chunks:
-            reader.feed_data(chunk)
-        reader.feed_eof()
+        reader = _asyncio_reader(stream)
         out = stream.sink()
         readexactly, unpack = reader.readexactly, _HEADER.unpack
         while not reader.at_eof():
@@ -163,10 +169,7 @@ def asyncio_readuntil(delimiter: bytes) -> PeerFn:
 
     def run(stream: Stream) -> list[Any] | Tally:
         async def main() -> list[Any] | Tally:
-            reader = asyncio.StreamReader(limit=_BIG)
-            for chunk in stream.chunks:
-                reader.feed_data(chunk)
-            reader.feed_eof()
+            reader = _asyncio_reader(stream)
             out = stream.sink()
             readuntil = reader.readuntil
             while not reader.at_eof():
@@ -401,6 +404,12 @@ def _send_each(sock: Any, messages: list[bytes]) -> None:
         sendall(pack(len(m)) + m)
 
 
+def _send_payloads(sock: Any, messages: list[bytes]) -> None:
+    """The raw payloads, unframed: what the raw ceiling and reference receive."""
+    for m in messages:
+        sock.sendall(m)
+
+
 def tcp_textbook(tcp: Tcp) -> list[Any] | Tally:
     with bench.loopback() as (a, b), bench.in_thread(lambda: _send_each(a, tcp.messages)):
         return _textbook_receive(b, tcp)
@@ -408,24 +417,14 @@ def tcp_textbook(tcp: Tcp) -> list[Any] | Tally:
 
 def tcp_raw(tcp: Tcp) -> int:
     payload = sum(map(len, tcp.messages))
-
-    def send() -> None:
-        for m in tcp.messages:
-            a.sendall(m)
-
-    with bench.loopback() as (a, b), bench.in_thread(send):
+    with bench.loopback() as (a, b), bench.in_thread(lambda: _send_payloads(a, tcp.messages)):
         return bench.recv_raw(b, payload) // len(tcp.messages[0])
 
 
 def tcp_raw_fresh(tcp: Tcp) -> list[Any] | Tally:
     """Raw, but each message received into a new buffer of its own, as a receiver must."""
     size = len(tcp.messages[0])
-
-    def send() -> None:
-        for m in tcp.messages:
-            a.sendall(m)
-
-    with bench.loopback() as (a, b), bench.in_thread(send):
+    with bench.loopback() as (a, b), bench.in_thread(lambda: _send_payloads(a, tcp.messages)):
         out = tcp.sink()
         recv_into = b.recv_into
         for _ in tcp.messages:
