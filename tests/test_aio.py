@@ -479,6 +479,14 @@ def test_limit_must_be_a_positive_integer(limit: Any) -> None:
 # --------------------------------------------------------------------------
 
 
+async def until_closed(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """A peer's end: read until the other side closes, then close, so that
+    Server.wait_closed() (which waits for every connection from 3.12.1 on)
+    returns."""
+    await reader.read()
+    writer.close()
+
+
 def test_wrap_streams_decodes_what_the_reader_already_holds() -> None:
     frames = LengthPrefixed("!I")
 
@@ -488,6 +496,7 @@ def test_wrap_streams_decodes_what_the_reader_already_holds() -> None:
             assert await reader.readexactly(10) == frames.encode(b"thanks")
             writer.write(frames.encode(b"third"))
             writer.write_eof()
+            await until_closed(reader, writer)
 
         server = await asyncio.start_server(peer, LOCALHOST, 0)
         reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
@@ -515,6 +524,7 @@ def test_wrap_streams_after_the_reader_saw_eof() -> None:
         async def peer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
             writer.write(b"go\n" + frames.encode(b"only"))
             writer.write_eof()
+            await until_closed(reader, writer)
 
         server = await asyncio.start_server(peer, LOCALHOST, 0)
         reader, writer = await asyncio.open_connection(*server.sockets[0].getsockname())
@@ -549,6 +559,7 @@ def test_wrap_streams_resumes_a_reader_paused_by_its_limit() -> None:
             writer.write(b"x" * 1000 * count)
             await writer.drain()
             writer.write_eof()
+            await until_closed(reader, writer)
 
         server = await asyncio.start_server(peer, LOCALHOST, 0)
         host, port = server.sockets[0].getsockname()
