@@ -20,8 +20,9 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's framing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the workloads beside this script
 
-from framing import bench
+import workloads as bench
 
 
 def main(argv: list[str] | None = None) -> int:

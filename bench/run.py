@@ -3,7 +3,7 @@
 
     python bench/run.py [--quick | --smoke] [--json FILE] [--only PATTERN]
 
-Runs every workload of ``framing.bench`` (the same ones ``framing bench``
+Runs every workload of ``bench/workloads.py`` (the same ones ``bench/workloads.py``
 times) through framing, the peers a Python user would otherwise pick, and the
 cheapest stdlib operation on the same bytes (the ceiling), in this one process,
 the implementations of a workload taking turns. Each figure is a median;
@@ -47,11 +47,11 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's framing
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # the workloads beside this script
 
 import cobs.cobs
-
-from framing import bench
-from framing.bench import Echo, Messages, Stream, Tally, Tcp, Workload
+import workloads as bench
+from workloads import Echo, Messages, Stream, Tally, Tcp, Workload
 
 PeerFn = Callable[[Any], "list[Any] | Tally | int"]
 _HEADER = struct.Struct("!I")

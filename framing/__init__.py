@@ -20,10 +20,19 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-from ._base import Codec, Decoder
-from ._spec import codec_from_spec
-from .cobs import COBS
-from .delimited import Delimited
+from .adapters.nonblocking import FramedConnection
+from .adapters.server import FramedRequestHandler, request_handler
+from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
+from .codecs.cobs import COBS
+from .codecs.delimited import Delimited
+from .codecs.fixed import FixedLength
+from .codecs.length_prefixed import Frame, LengthPrefixed
+from .codecs.lines import Lines
+from .codecs.netstring import Netstring
+from .codecs.slip import SLIP
+from .codecs.spec import codec_from_spec
+from .codecs.until_close import UntilClose
+from .core.codec import Codec, Decoder
 from .errors import (
     ConnectionClosed,
     EncodeError,
@@ -32,15 +41,6 @@ from .errors import (
     IncompleteFrame,
     InvalidFrame,
 )
-from .fixed import FixedLength
-from .length_prefixed import Frame, LengthPrefixed
-from .lines import Lines
-from .netstring import Netstring
-from .nonblocking import FramedConnection
-from .server import FramedRequestHandler, request_handler
-from .slip import SLIP
-from .socket import FramedSocket, connect, recv_exactly, recv_until, send_all
-from .until_close import UntilClose
 
 __all__ = [
     "COBS",

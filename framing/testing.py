@@ -50,16 +50,16 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._base import Codec
-from .cobs import COBS
-from .delimited import Delimited
+from .codecs.cobs import COBS
+from .codecs.delimited import Delimited
+from .codecs.fixed import FixedLength
+from .codecs.length_prefixed import LengthPrefixed
+from .codecs.lines import Lines
+from .codecs.netstring import Netstring
+from .codecs.slip import SLIP
+from .codecs.until_close import UntilClose
+from .core.codec import Codec
 from .errors import FramingError, IncompleteFrame
-from .fixed import FixedLength
-from .length_prefixed import LengthPrefixed
-from .lines import Lines
-from .netstring import Netstring
-from .slip import SLIP
-from .until_close import UntilClose
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DrawFn, SearchStrategy

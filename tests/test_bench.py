@@ -1,4 +1,4 @@
-"""framing.bench: every workload runs at a tiny size and its framing rows decode right.
+"""bench/workloads.py: every workload runs at a tiny size and its framing rows decode right.
 
 Nothing here is timed for its own sake: the figures of a SMOKE run mean
 nothing. What must hold is that each workload runs, produces positive
@@ -12,6 +12,7 @@ import gc
 import importlib.util
 import json
 import socket
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,8 +20,13 @@ from typing import Any
 import pytest
 
 import framing
-from framing import bench
-from framing.bench import SMOKE, Messages, Stream, Workload
+
+BENCH = Path(__file__).resolve().parent.parent / "bench"
+if str(BENCH) not in sys.path:
+    sys.path.insert(0, str(BENCH))
+
+import workloads as bench  # noqa: E402 - found on the path just set
+from workloads import SMOKE, Messages, Stream, Workload  # noqa: E402
 
 
 def by_key() -> dict[str, Workload]:

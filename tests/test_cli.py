@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 import framing.cli
-from framing import _cli_demo
-from framing._cli_io import Colour, Progress, hex_ascii, hexdump, input_size
+from framing.cli import demo as _cli_demo
 from framing.cli import main
+from framing.cli.console import Colour, Progress, hex_ascii, hexdump, input_size
 
 
 @dataclass
@@ -447,24 +447,9 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(monkeypatch, "demo").code == 130
 
 
-def test_bench_subcommand_hands_its_arguments_to_framing_bench(
+def test_bench_is_not_a_subcommand_the_harness_lives_in_the_checkout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    bench = pytest.importorskip("framing.bench")
-    calls: list[list[str]] = []
-
-    def run_cli(argv: list[str]) -> int:
-        calls.append(argv)
-        return 3
-
-    monkeypatch.setattr(bench, "run_cli", run_cli)
-    assert run(monkeypatch, "bench", "--quick", "--only", "lines").code == 3
-    assert calls == [["--quick", "--only", "lines"]]
-
-
-def test_bench_is_not_offered_without_framing_bench(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(framing.cli, "_has_bench", lambda: False)
-    assert b"bench" not in run(monkeypatch, "--help").out
     result = run(monkeypatch, "bench")
     assert result.code == 2
     assert "invalid choice: 'bench'" in result.err

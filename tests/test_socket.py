@@ -412,7 +412,7 @@ def test_send_many_small_frames_is_one_system_call(sp: tuple[socket.socket, sock
 def test_send_many_splits_a_vector_longer_than_iov_max(
     sp: tuple[socket.socket, socket.socket],
 ) -> None:
-    from framing._sockio import IOV_MAX
+    from framing.adapters.sockio import IOV_MAX
 
     a, b = sp
     spy = Spy(a)

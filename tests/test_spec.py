@@ -17,7 +17,7 @@ from framing import (
     UntilClose,
     codec_from_spec,
 )
-from framing._spec import STYLES, parse_size, unescape
+from framing.codecs.spec import STYLES, parse_size, unescape
 
 
 @pytest.mark.parametrize(

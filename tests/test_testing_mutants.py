@@ -27,7 +27,7 @@ from framing import (
     Netstring,
     UntilClose,
 )
-from framing._buffer import LARGE_FRAME
+from framing.core.buffer import LARGE_FRAME
 
 STYLES_WITH_MAX_LENGTH = [Delimited, Lines, LengthPrefixed, UntilClose, Netstring, COBS, SLIP]
 EVERY_STYLE = [

@@ -21,11 +21,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import BinaryIO
 
-from ._base import Codec
-from ._cli_io import Progress, hex_ascii, hexdump, read_chunks
-from .errors import FrameTooLarge, FramingError
-from .lines import Lines
-from .until_close import UntilClose
+from ..codecs.lines import Lines
+from ..codecs.until_close import UntilClose
+from ..core.codec import Codec
+from ..errors import FrameTooLarge, FramingError
+from .console import Progress, hex_ascii, hexdump, read_chunks
 
 __all__ = ["CommandError", "MessageWriter", "decode", "encode", "input_lines"]
 

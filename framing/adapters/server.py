@@ -35,10 +35,10 @@ import socketserver
 from collections.abc import Callable
 from typing import Any, ClassVar
 
-from ._base import Codec
-from ._types import Buffer
-from .errors import ConnectionClosed
-from .length_prefixed import LengthPrefixed
+from ..codecs.length_prefixed import LengthPrefixed
+from ..core.codec import Codec
+from ..core.types import Buffer
+from ..errors import ConnectionClosed
 from .socket import FramedSocket
 
 __all__ = ["FramedRequestHandler", "request_handler"]

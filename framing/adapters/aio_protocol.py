@@ -36,8 +36,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 
-from ._base import Codec, Decoder
-from .errors import ConnectionClosed, FramingError
+from ..core.codec import Codec, Decoder
+from ..errors import ConnectionClosed, FramingError
 
 __all__ = ["DEFAULT_LIMIT", "FramedProtocol", "check_limit"]
 

@@ -18,10 +18,10 @@ import socket
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from ._base import Codec, Decoder
-from ._cli_io import Colour, ascii_of, hex_ascii, hexdump
-from ._spec import codec_from_spec
-from .errors import FramingError
+from ..codecs.spec import codec_from_spec
+from ..core.codec import Codec, Decoder
+from ..errors import FramingError
+from .console import Colour, ascii_of, hex_ascii, hexdump
 
 __all__ = ["DEMO_STYLES", "demo"]
 

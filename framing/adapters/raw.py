@@ -23,9 +23,9 @@ from __future__ import annotations
 import socket
 from typing import NoReturn
 
-from ._buffer import ReceiveBuffer
-from ._sockio import InPlace
-from .errors import ConnectionClosed, FrameTooLarge, IncompleteFrame
+from ..core.buffer import ReceiveBuffer
+from ..errors import ConnectionClosed, FrameTooLarge, IncompleteFrame
+from .sockio import InPlace
 
 __all__ = ["RawStream"]
 

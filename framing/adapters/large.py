@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import socket
 
-from ._base import Codec, Decoder
-from ._sockio import InPlace
-from .errors import EncodeError
-from .fixed import FixedLength
-from .length_prefixed import LengthPrefixed
-from .netstring import Netstring
+from ..codecs.fixed import FixedLength
+from ..codecs.length_prefixed import LengthPrefixed
+from ..codecs.netstring import Netstring
+from ..core.codec import Codec, Decoder
+from ..errors import EncodeError
+from .sockio import InPlace
 
 __all__ = ["LargeFrames"]
 

@@ -1,7 +1,7 @@
 """The framed stream of ``framing.aio``: whole messages over an asyncio transport.
 
 ``recv()`` takes the next message out of the protocol's decoder
-(``framing._aio_protocol``); ``send()`` writes a message's encoded parts in
+(``framing.adapters.aio_protocol``); ``send()`` writes a message's encoded parts in
 one synchronous step, so frames never interleave, then waits while the
 transport's write buffer is above its high-water mark::
 
@@ -17,11 +17,11 @@ from collections.abc import AsyncIterator, Iterable, Sequence
 from types import TracebackType
 from typing import Any, cast
 
-from ._aio_protocol import FramedProtocol
-from ._base import Codec
-from ._types import Buffer
-from .errors import ConnectionClosed, EncodeError
-from .until_close import UntilClose
+from ..codecs.until_close import UntilClose
+from ..core.codec import Codec
+from ..core.types import Buffer
+from ..errors import ConnectionClosed, EncodeError
+from .aio_protocol import FramedProtocol
 
 __all__ = ["FramedStream"]
 

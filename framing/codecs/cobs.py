@@ -31,10 +31,10 @@ from dataclasses import KW_ONLY, dataclass
 
 from cobs import cobs as _cobs
 
-from ._base import Codec, as_view, check_max_length, check_payload_length
-from ._types import Buffer
+from ..core.codec import Codec, as_view, check_max_length, check_payload_length
+from ..core.types import Buffer
+from ..errors import FrameTooLarge, InvalidFrame
 from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder
-from .errors import FrameTooLarge, InvalidFrame
 
 __all__ = ["COBS"]
 

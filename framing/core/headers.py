@@ -21,8 +21,8 @@ from typing import Any
 
 import construct
 
-from ._buffer import ReceiveBuffer
-from .errors import EncodeError, InvalidFrame
+from ..errors import EncodeError, InvalidFrame
+from .buffer import ReceiveBuffer
 
 __all__ = ["HeaderLayout", "layout_for"]
 

@@ -43,11 +43,11 @@ import socket
 from collections.abc import Iterable, Iterator
 from itertools import chain
 
-from ._base import Codec
-from ._sockio import View, gather, send_vector
-from ._types import Buffer
-from .errors import ConnectionClosed, EncodeError
-from .until_close import UntilClose
+from ..codecs.until_close import UntilClose
+from ..core.codec import Codec
+from ..core.types import Buffer
+from ..errors import ConnectionClosed, EncodeError
+from .sockio import View, gather, send_vector
 
 __all__ = ["FramedConnection"]
 

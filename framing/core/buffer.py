@@ -31,7 +31,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
-from ._types import Buffer
+from .types import Buffer
 
 __all__ = ["LARGE_FRAME", "LONG_DELIMITED_FRAME", "ReceiveBuffer"]
 

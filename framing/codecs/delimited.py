@@ -28,10 +28,10 @@ from __future__ import annotations
 import re
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
-from ._buffer import LONG_DELIMITED_FRAME
-from ._types import Buffer
-from .errors import EncodeError, FrameTooLarge
+from ..core.buffer import LONG_DELIMITED_FRAME
+from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.types import Buffer
+from ..errors import EncodeError, FrameTooLarge
 
 __all__ = ["Delimited", "DelimitedDecoder", "contains"]
 

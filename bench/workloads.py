@@ -1,14 +1,14 @@
 """Benchmarks of framing's hot paths: the workloads, the timer and the table.
 
-``framing bench`` runs the ``framing`` rows alone, so you can see the numbers
-on your own machine::
+``python bench/workloads.py`` runs the ``framing`` rows alone, so you can see
+the numbers on your own machine::
 
-    $ framing bench --quick
+    $ python bench/workloads.py --quick
     decode 100,000 x 32 B in 64 KiB chunks: LengthPrefixed('!I')        [msg/s]
       framing                                  912 k
     ...
 
-``bench/run.py`` in the source tree runs the same workloads through the peers
+``bench/run.py`` runs the same workloads through the peers
 a Python user would otherwise pick (Twisted, asyncio, anyio, a textbook
 ``buf += chunk`` decoder) and through the cheapest stdlib operation on the
 same bytes (the *ceiling*), in the same process, and prints every figure with
@@ -44,8 +44,9 @@ from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
-from . import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring, aio
-from .socket import FramedSocket
+import framing.aio as aio
+from framing import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring
+from framing.socket import FramedSocket
 
 __all__ = [
     "FULL",
@@ -888,7 +889,7 @@ def report(rows: Sequence[Row], sizes: Sizes, **extra: Any) -> dict[str, Any]:
 
 
 def parser(prog: str, description: str) -> argparse.ArgumentParser:
-    """The options ``framing bench`` and ``bench/run.py`` share."""
+    """The options ``bench/workloads.py`` and ``bench/run.py`` share."""
     p = argparse.ArgumentParser(prog=prog, description=description)
     size = p.add_mutually_exclusive_group()
     size.add_argument(
@@ -932,11 +933,11 @@ def run(
 
 
 def run_cli(argv: list[str]) -> int:
-    """``framing bench [--quick | --smoke] [--json FILE] [--only PATTERN]``: the framing rows.
+    """``bench/workloads.py [--quick | --smoke] [--json FILE] [--only PATTERN]``: the framing rows.
 
     Returns 1 if a framing row failed (wrong result or an error), else 0.
     """
-    p = parser("framing bench", "Time framing's codecs and sockets on this machine.")
+    p = parser("bench/workloads.py", "Time framing's codecs and sockets on this machine.")
     args = p.parse_args(argv)
     sizes = sizes_for(args)
     selected = [w for w in workloads(sizes) if w.selected(args.only)]
@@ -945,7 +946,7 @@ def run_cli(argv: list[str]) -> int:
     for workload in selected:  # ratios to peers and ceilings need bench/run.py
         workload.targets = [t for t in workload.targets if t.kind == "linearity"]
     print(
-        f"framing bench: Python {platform.python_version()}, "
+        f"bench/workloads.py: Python {platform.python_version()}, "
         f"median of up to {max(sizes.repeats, sizes.fast_repeats)} runs; "
         "see bench/run.py for the peers and ceilings",
         flush=True,
@@ -953,3 +954,7 @@ def run_cli(argv: list[str]) -> int:
     rows = run(selected, sizes, args.json, progress=lambda line: None)
     failed = [row for row in rows if row.note.startswith(("failed", "wrong"))]
     return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(run_cli(sys.argv[1:]))

@@ -25,10 +25,10 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, as_view, check_max_length, check_payload_length
-from ._types import Buffer
+from ..core.codec import Codec, as_view, check_max_length, check_payload_length
+from ..core.types import Buffer
+from ..errors import EncodeError, FrameTooLarge, InvalidFrame
 from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, contains
-from .errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["Lines"]
 

@@ -28,7 +28,7 @@ import sys
 from collections.abc import Iterable
 from typing import cast
 
-from ._types import Buffer
+from ..core.types import Buffer
 
 __all__ = [
     "IOV_MAX",

@@ -21,9 +21,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ._base import Codec, Decoder, as_view
-from ._types import Buffer
-from .errors import EncodeError
+from ..core.codec import Codec, Decoder, as_view
+from ..core.types import Buffer
+from ..errors import EncodeError
 
 __all__ = ["FixedLength"]
 

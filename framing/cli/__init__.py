@@ -9,8 +9,6 @@
                                                  print (and echo) what clients send
     framing send SPEC HOST PORT [MESSAGE ...] [--timeout S] [--raw | --show]
                                                  send messages (or stdin lines), print replies
-    framing bench [--quick | --smoke] [--json FILE] [--only PATTERN]
-                                                 time framing's codecs and sockets here
 
 SPEC names a framing style, as ``framing.codec_from_spec`` reads it:
 ``length:!I``, ``length:varint,max=1M``, ``lines``, ``lines:crlf``,
@@ -24,17 +22,16 @@ connection error, reported in one line on stderr.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
 import textwrap
 from collections.abc import Sequence
 
-from ._base import Codec
-from ._cli_io import Progress, input_size
-from ._cli_stream import CommandError, MessageWriter, decode, encode
-from ._spec import STYLES, codec_from_spec
-from .errors import FramingError
+from ..codecs.spec import STYLES, codec_from_spec
+from ..core.codec import Codec
+from ..errors import FramingError
+from .console import Progress, input_size
+from .stream import CommandError, MessageWriter, decode, encode
 
 __all__ = ["main"]
 
@@ -62,10 +59,6 @@ def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)")
     return int(text)
-
-
-def _has_bench() -> bool:
-    return importlib.util.find_spec("framing.bench") is not None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -145,15 +138,6 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("messages", metavar="MESSAGE", nargs="*", help="messages to send")
     send.add_argument("--timeout", type=float, default=10.0, help="seconds to wait (10)")
     _output_modes(send)
-
-    if _has_bench():
-        bench = commands.add_parser(
-            "bench",
-            help="benchmark the codecs (framing.bench)",
-            description="Run the framing rows of the benchmark; arguments go to framing.bench.",
-            add_help=False,
-        )
-        bench.add_argument("args", nargs="*", help="see framing bench --help")
     return parser
 
 
@@ -174,13 +158,9 @@ def _output_modes(parser: argparse.ArgumentParser) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     if args.command == "demo":
-        from ._cli_demo import demo
+        from .demo import demo
 
         return demo(sys.stdout)
-    if args.command == "bench":
-        from .bench import run_cli  # imported only when asked for: it is large
-
-        return run_cli(list(args.args))
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     if args.command == "encode":
         progress = Progress(sys.stderr, input_size(stdin))
@@ -199,7 +179,7 @@ def _run(args: argparse.Namespace) -> int:
             progress.finish()
             stdout.flush()
         return 0
-    from ._cli_net import send, serve  # sockets are imported only for these two
+    from .net import send, serve  # sockets are imported only for these two
 
     if args.command == "serve":
         return serve(args.spec, args.host, args.port, writer, echo=args.echo, once=args.once)
@@ -210,10 +190,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); the exit status."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
-    if argv[:1] == ["bench"] and _has_bench():
-        # Everything after "bench" belongs to framing.bench's own parser.
-        args = argparse.Namespace(command="bench", args=argv[1:])
-        return _run_reporting_errors(args)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exit:  # --help (0) or a usage error (2, message already printed)

@@ -25,11 +25,11 @@ import threading
 from collections.abc import Iterable
 from typing import BinaryIO, TextIO
 
-from ._base import Codec
-from ._cli_stream import CommandError, MessageWriter, input_lines
-from .errors import FramingError
-from .socket import FramedSocket, connect
-from .until_close import UntilClose
+from ..adapters.socket import FramedSocket, connect
+from ..codecs.until_close import UntilClose
+from ..core.codec import Codec
+from ..errors import FramingError
+from .stream import CommandError, MessageWriter, input_lines
 
 __all__ = ["send", "serve"]
 

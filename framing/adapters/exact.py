@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import socket
 
-from ._sockio import InPlace, gather, send_vector
-from ._types import Buffer
-from .errors import ConnectionClosed, FrameTooLarge, IncompleteFrame
+from ..core.types import Buffer
+from ..errors import ConnectionClosed, FrameTooLarge, IncompleteFrame
+from .sockio import InPlace, gather, send_vector
 
 __all__ = ["recv_exactly", "recv_until", "send_all"]
 

@@ -39,9 +39,9 @@ from collections.abc import Iterator
 from itertools import chain
 from operator import length_hint
 
-from ._buffer import ReceiveBuffer
-from ._types import Buffer
-from .errors import EncodeError, FramingError, IncompleteFrame
+from ..errors import EncodeError, FramingError, IncompleteFrame
+from .buffer import ReceiveBuffer
+from .types import Buffer
 
 __all__ = ["Codec", "Decoder", "as_view", "check_max_length", "check_payload_length"]
 

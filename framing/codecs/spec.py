@@ -47,7 +47,7 @@ from collections.abc import Callable
 
 import construct
 
-from ._base import Codec
+from ..core.codec import Codec
 from .cobs import COBS
 from .delimited import Delimited
 from .fixed import FixedLength

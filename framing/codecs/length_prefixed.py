@@ -44,10 +44,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
-from ._headers import HeaderLayout, Parsed, StructLayout, layout_for
-from ._types import Buffer
-from .errors import EncodeError, FrameTooLarge, InvalidFrame
+from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
+from ..core.types import Buffer
+from ..errors import EncodeError, FrameTooLarge, InvalidFrame
 
 __all__ = ["Frame", "LengthPrefixed"]
 

@@ -26,9 +26,9 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
-from ._base import Codec, Decoder, as_view, check_max_length, check_payload_length
-from ._types import Buffer
-from .errors import FrameTooLarge
+from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.types import Buffer
+from ..errors import FrameTooLarge
 
 __all__ = ["UntilClose"]
 

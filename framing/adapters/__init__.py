@@ -1,0 +1,1 @@
+"""The I/O adapters: codecs on blocking sockets, ``selectors``, ``socketserver`` and asyncio."""
