@@ -361,6 +361,53 @@ def reference_find_join(stream: Stream) -> list[Any] | Tally:
     return out
 
 
+def reference_append_count(stream: Stream) -> list[Any] | Tally:
+    """The least a decoder fed chunks must do: keep each, count its bytes, join once."""
+    join, out = b"".join, stream.sink()
+    for chunks in stream.payload_chunks:
+        kept: list[bytes] = []
+        keep = kept.append
+        have, need = 0, sum(map(len, chunks))
+        for chunk in chunks:
+            keep(chunk)
+            have += len(chunk)
+            if have >= need:
+                out.append(join(kept))
+    return out
+
+
+class _CountingDecoder:
+    """``reference_append_count`` behind a decoder's interface: ``feed`` and iteration."""
+
+    def __init__(self, need: int) -> None:
+        self.kept: list[bytes] = []
+        self.have = 0
+        self.need = need
+        self.done: list[bytes] = []
+
+    def feed(self, chunk: bytes) -> None:
+        self.kept.append(chunk)
+        self.have += len(chunk)
+        if self.have >= self.need:
+            self.done.append(b"".join(self.kept))
+
+    def __iter__(self) -> Any:
+        done, self.done = self.done, []
+        return iter(done)
+
+
+def reference_counting_decoder(stream: Stream) -> list[Any] | Tally:
+    """The same least work as a decoder object: a method call to feed, one to iterate."""
+    out = stream.sink()
+    for chunks in stream.payload_chunks:
+        decoder = _CountingDecoder(sum(map(len, chunks)))
+        feed, extend = decoder.feed, out.extend
+        for chunk in chunks:
+            feed(chunk)
+            extend(decoder)
+    return out
+
+
 def ceiling_copy(suffix: bytes) -> PeerFn:
     def run(messages: Messages) -> int:
         out = [m + suffix for m in messages.messages]
@@ -569,6 +616,15 @@ def implementations(key: str) -> list[Entry]:
         ]
 
     join = ceiling('b"".join(payload chunks)', ceiling_join)
+    append_count: list[Entry] = [
+        ("reference: append each chunk, count, join once", "reference", reference_append_count, ""),
+        (
+            "reference: the same as a decoder (feed, iterate)",
+            "reference",
+            reference_counting_decoder,
+            "",
+        ),
+    ]
     table: dict[str, list[Entry]] = {
         "decode-small-lp": [*lp_decoders, ceiling("struct.unpack_from loop", ceiling_unpack_from)],
         "decode-small-lines": [
@@ -592,19 +648,25 @@ def implementations(key: str) -> list[Entry]:
                 "",
             ),
         ],
-        "trickle-lp": [*lp_decoders, join],
-        "trickle-lines": [*line_decoders(b"\n"), join],
-        "trickle-crlf": [*line_decoders(crlf), join],
+        "trickle-lp": [*lp_decoders, join, *append_count],
+        "trickle-lines": [*line_decoders(b"\n"), join, *append_count],
+        "trickle-crlf": [*line_decoders(crlf), join, *append_count],
         "trickle-netstring": [
             twisted("NetstringReceiver", lambda: twisted_decode("netstring")),
             peer("textbook buf += chunk", textbook_netstring),
             join,
+            *append_count,
         ],
         "trickle-cobs": [
             peer("textbook buf += chunk, cobs.decode", textbook_delimited(b"\0", cobs.cobs.decode)),
             join,
+            *append_count,
         ],
-        "trickle-slip": [peer("textbook buf += chunk, replace", textbook_slip), join],
+        "trickle-slip": [
+            peer("textbook buf += chunk, replace", textbook_slip),
+            join,
+            *append_count,
+        ],
         "tcp-big": [
             peer("textbook sendall / recv + concatenate", tcp_textbook),
             ceiling("raw sendall / recv_into one reused buffer", tcp_raw),

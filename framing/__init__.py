@@ -13,16 +13,21 @@ bytes and back, whatever way the bytes are cut into ``recv()`` chunks::
     ...         print(message)
     b'hello'
     b'world'
+
+The layers, bottom to top: ``framing.errors``; ``framing.core`` (the receive
+buffer, the codec contract, length headers); ``framing.codecs`` (one module
+per style); ``framing.adapters`` (sockets, selectors, ``socketserver``,
+asyncio); ``framing.cli``. The public names are the ones below, and the
+modules ``framing.errors``, ``framing.socket``, ``framing.aio`` and
+``framing.testing``. The socket adapters are imported on first use, so that
+a program that only encodes and decodes does not pay for them.
 """
 
 from __future__ import annotations
 
 import importlib
-from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
-from .adapters.nonblocking import FramedConnection
-from .adapters.server import FramedRequestHandler, request_handler
-from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
 from .codecs.cobs import COBS
 from .codecs.delimited import Delimited
 from .codecs.fixed import FixedLength
@@ -32,7 +37,9 @@ from .codecs.netstring import Netstring
 from .codecs.slip import SLIP
 from .codecs.spec import codec_from_spec
 from .codecs.until_close import UntilClose
+from .core.buffer import ReceiveBuffer
 from .core.codec import Codec, Decoder
+from .core.types import Buffer
 from .errors import (
     ConnectionClosed,
     EncodeError,
@@ -42,9 +49,15 @@ from .errors import (
     InvalidFrame,
 )
 
+if TYPE_CHECKING:
+    from .adapters.nonblocking import FramedConnection
+    from .adapters.server import FramedRequestHandler, request_handler
+    from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
+
 __all__ = [
     "COBS",
     "SLIP",
+    "Buffer",
     "Codec",
     "ConnectionClosed",
     "Decoder",
@@ -62,6 +75,7 @@ __all__ = [
     "LengthPrefixed",
     "Lines",
     "Netstring",
+    "ReceiveBuffer",
     "UntilClose",
     "codec_from_spec",
     "connect",
@@ -73,12 +87,35 @@ __all__ = [
 
 __version__ = "0.1.0"
 
+# Names imported on first use, and the module each comes from.
+_LAZY = {
+    "FramedConnection": ".adapters.nonblocking",
+    "FramedRequestHandler": ".adapters.server",
+    "request_handler": ".adapters.server",
+    "FramedSocket": ".adapters.socket",
+    "connect": ".adapters.socket",
+    "recv_exactly": ".adapters.socket",
+    "recv_until": ".adapters.socket",
+    "send_all": ".adapters.socket",
+    # asyncio and hypothesis: ``framing.aio`` and ``framing.testing`` after a
+    # plain ``import framing``, which should not import them.
+    "aio": ".aio",
+    "socket": ".socket",
+    "testing": ".testing",
+}
+_MODULES = ("aio", "socket", "testing")
 
-def __getattr__(name: str) -> ModuleType:
-    """``framing.aio`` and ``framing.testing`` after a plain ``import framing``, imported lazily.
 
-    They pull in asyncio and hypothesis, which ``import framing`` should not.
-    """
-    if name in ("aio", "testing"):
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+def __getattr__(name: str) -> Any:
+    """The socket adapters and the modules in ``_MODULES``, imported on first use."""
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    imported = importlib.import_module(module, __name__)
+    value = imported if name in _MODULES else getattr(imported, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted([*__all__, *_MODULES, "errors"])

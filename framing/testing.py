@@ -40,7 +40,12 @@ example when broken):
 5. bounded memory: ``buffered`` never exceeds ``max_buffered`` plus the
    largest chunk fed (see ``max_buffered_for``);
 6. ``detach`` hand-off: a valid stream split anywhere, the first decoder
-   detached and the rest fed to a fresh decoder, gives the same messages.
+   detached and the rest fed to a fresh decoder, gives the same messages;
+7. limits enforced: valid messages, then a frame of a payload over
+   ``max_length`` (made by a copy of the codec with a larger limit), give
+   those messages and then ``FrameTooLarge``, however the stream is cut.
+   Checked for codecs whose ``max_length`` is at most 4096 (a larger limit
+   would make each example slow), except ``UntilClose``-like ones.
 """
 
 from __future__ import annotations
@@ -59,7 +64,7 @@ from .codecs.netstring import Netstring
 from .codecs.slip import SLIP
 from .codecs.until_close import UntilClose
 from .core.codec import Codec
-from .errors import FramingError, IncompleteFrame
+from .errors import EncodeError, FramingError, IncompleteFrame
 
 if TYPE_CHECKING:
     from hypothesis.strategies import DrawFn, SearchStrategy
@@ -117,6 +122,8 @@ _MESSAGE_SIZE = 300
 _MAX_MESSAGES = 6
 _MODES = ("next_frame", "iterate", "mixed")
 _STRETCH = 1024  # the longest run a mutation inserts (more than twice max_length, or this)
+_OVERSIZE_LIMIT = 4096  # frames over max_length are made for codecs whose limit is this or less
+_OVERSIZE_FILLER = b"x"  # a payload byte that no style escapes or ends a frame with
 
 
 # --------------------------------------------------------------------------
@@ -637,8 +644,78 @@ def check_codec(
         taken = data.draw(st.none() | st.integers(0, len(ms)), label="messages read before")
         _check_detach(codec, ms, first, wire[split:], max_buffered, read, taken)
 
-    for check in (round_trip, any_stream_any_chunking, nothing_lost, detach_hand_off):
+    relaxed = _relaxed(codec)
+    limit: int = getattr(codec, "max_length", 0)
+
+    @config
+    @hypothesis.given(data=st.data())
+    def oversized(data: Any) -> None:
+        assert relaxed is not None
+        ms = data.draw(message_lists, label="messages before")
+        size = data.draw(
+            st.integers(limit + 1, 2 * limit + 8), label="oversized length"
+        )
+        payload = data.draw(st.binary(min_size=size, max_size=size), label="payload")
+        frame = _encode_any(relaxed, [payload, _OVERSIZE_FILLER * size])
+        hypothesis.assume(frame is not None)  # a length the codec frames in no way (odd ones)
+        assert frame is not None
+        wire, ends = encoded(ms)
+        chunks = data.draw(chunkings(wire + frame, ends), label="chunks")
+        _check_oversized(codec, ms, chunks, size)
+
+    checks = [round_trip, any_stream_any_chunking, nothing_lost, detach_hand_off]
+    if relaxed is not None:
+        checks.append(oversized)
+    for check in checks:
         check()
+
+
+def _relaxed(codec: CodecLike) -> Any:
+    """A copy of ``codec`` that encodes longer messages, to make frames it must refuse.
+
+    None when there is no small ``max_length`` to exceed (a frame past a
+    large one would take too long to build), or the codec cannot be copied.
+    """
+    import copy
+
+    limit = getattr(codec, "max_length", None)
+    if not isinstance(limit, int) or limit > _OVERSIZE_LIMIT or _holds_one_message(codec):
+        return None
+    try:
+        relaxed = copy.copy(codec)
+        object.__setattr__(relaxed, "max_length", 2 * limit + 8)
+        relaxed.encode(_OVERSIZE_FILLER * (2 * limit + 8))  # it can frame what it must refuse
+    except Exception:
+        return None
+    return relaxed
+
+
+def _encode_any(codec: CodecLike, payloads: list[bytes]) -> bytes | None:
+    """The frame of the first of ``payloads`` that ``codec`` encodes (a delimiter may be in one)."""
+    for payload in payloads:
+        try:
+            return codec.encode(payload)
+        except EncodeError:
+            continue
+    return None
+
+
+def _check_oversized(
+    codec: CodecLike, messages: list[bytes], chunks: list[bytes], size: int
+) -> None:
+    """The messages before a frame over ``max_length``, then ``FrameTooLarge``, however cut."""
+    run = _run(codec, chunks, None)
+    expected = [("message", _message_summary(m)) for m in messages]
+    limit = getattr(codec, "max_length", None)
+    assert run.events[: len(expected)] == expected, (
+        f"decoded {run.events!r} from {len(expected)} messages and a frame of {size} bytes, "
+        f"expected the messages first"
+    )
+    rest = run.events[len(expected) :]
+    assert rest[:1] == [("FrameTooLarge", None)], (
+        f"a frame of {size} bytes, over max_length={limit}, gave {rest[:1]!r} "
+        "instead of FrameTooLarge: the decoder does not enforce its limit"
+    )
 
 
 def _check_round_trip(

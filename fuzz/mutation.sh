@@ -17,7 +17,7 @@ cd "$dir/tests"
 keep="conftest.py helpers.py test_batches.py test_buffer_behaviour.py test_cobs.py test_codecs.py
 test_construct_oracle.py test_delimited.py test_errors.py test_fixed.py test_frame.py
 test_length_prefixed.py test_lines.py test_netstring.py test_properties.py test_slip.py
-test_until_close.py test_testing_findings.py test_testing_mutants.py"
+test_until_close.py test_testing_findings.py test_testing_mutants.py test_decoder_contract.py"
 for f in *; do
     case " $(echo $keep) " in *" $f "*) ;; *) rm -rf "$f" ;; esac
 done
@@ -35,9 +35,10 @@ timeout = 600
 
 [tool.mutmut]
 paths_to_mutate = [
-    "framing/_base.py", "framing/_buffer.py", "framing/_headers.py", "framing/fixed.py",
-    "framing/delimited.py", "framing/lines.py", "framing/length_prefixed.py",
-    "framing/until_close.py", "framing/netstring.py", "framing/cobs.py", "framing/slip.py",
+    "framing/core/codec.py", "framing/core/buffer.py", "framing/core/headers.py",
+    "framing/codecs/fixed.py", "framing/codecs/delimited.py", "framing/codecs/lines.py",
+    "framing/codecs/length_prefixed.py", "framing/codecs/until_close.py",
+    "framing/codecs/netstring.py", "framing/codecs/cobs.py", "framing/codecs/slip.py",
     "framing/errors.py",
 ]
 tests_dir = ["tests/"]

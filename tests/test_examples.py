@@ -67,6 +67,12 @@ EXPECTED: dict[str, list[str]] = {
         "server: corrupted packet skipped (bad escape",
         "client: the next packet still arrives: echo 02",
     ],
+    "own_codec": [
+        r"client: sent b'$5\r\nhello\r\n', got back b'HELLO'",
+        r"client: sent b'$12\r\nwith\r\ninside\r\n', got back b'WITH\r\nINSIDE'",
+        "server: bad bulk string (frame of 2000 bytes exceeds max_length of 1024 bytes)",
+        "client: the server closed the connection",
+    ],
 }
 MANY_CLIENTS = [
     "client 1: 3 replies, all upper-cased",

@@ -135,11 +135,21 @@ def test_unterminated_line_ending_in_cr_may_still_fit() -> None:
     assert error.partial == b"abc\r"
 
 
-def test_allow_unterminated_last_line_ending_in_cr_over_max_length_is_too_large_at_eof() -> None:
-    # b"abc\r" may still become a 3-byte line until EOF shows the CR is payload.
-    decoder = fed(Lines(max_length=3, allow_unterminated=True), b"abc\r")
-    assert list(decoder) == []
+def test_allow_unterminated_last_line_strips_its_cr_like_any_other_line() -> None:
+    # b"last\r" at EOF is the line b"last": what Lines.encode can send back.
+    codec = Lines(allow_unterminated=True)
+    assert codec.decode(b"a\r\nlast\r") == [b"a", b"last"]
+    assert kinds(decode_every_way(codec, b"a\r\nlast\r")) == [b"a", b"last"]
+    assert codec.decode(b"\r") == [b""]
+
+
+def test_allow_unterminated_last_line_ending_in_cr_fits_max_length_without_it() -> None:
+    # b"abc\r" is a 3-byte line once its CR is stripped, at EOF as before a LF.
+    assert kinds(decode_every_way(Lines(max_length=3, allow_unterminated=True), b"abc\r")) == [
+        b"abc"
+    ]
+    decoder = fed(Lines(max_length=3, allow_unterminated=True), b"abcd\r")
     decoder.feed_eof()
     with pytest.raises(FrameTooLarge) as info:
-        decoder.next_frame()
+        list(decoder)
     assert (info.value.length, info.value.max_length) == (4, 3)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,6 +29,7 @@ from framing import (
     LengthPrefixed,
     Lines,
     Netstring,
+    ReceiveBuffer,
     UntilClose,
 )
 from framing.testing import (
@@ -230,8 +232,7 @@ class Magic(framing.Codec):
 
 
 class MagicDecoder(framing.Decoder):
-    def _next(self) -> bytes | None:
-        buffer = self._buffer
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         if len(buffer) < 3:
             if buffer.peek(2) != b"MG"[: len(buffer)]:
                 raise framing.InvalidFrame("bad magic")
@@ -251,48 +252,54 @@ def test_a_correct_user_codec_passes() -> None:
     check_codec(Magic(), max_buffered=23, max_examples=EXAMPLES)
 
 
-class Bulk(framing.Codec):
-    """The README's example: RESP bulk strings, as Redis sends them: b"$5\\r\\nhello\\r\\n"."""
-
-    max_length = 1024
-
-    def encode_parts(self, message: Any) -> tuple[bytes, ...]:
-        payload = bytes(message)
-        if len(payload) > self.max_length:
-            raise framing.EncodeError(f"{len(payload)} bytes is more than {self.max_length}")
-        return (b"$%d\r\n" % len(payload), payload, b"\r\n")
-
-    def decoder(self) -> BulkDecoder:
-        return BulkDecoder(self)
+# The same examples on every run (each bug is found within them), no time spent shrinking.
+FIND_FAST = settings(
+    max_examples=150, phases=[Phase.explicit, Phase.generate], database=None, derandomize=True
+)
 
 
-class BulkDecoder(framing.Decoder):
-    def _next(self) -> bytes | None:
-        buffer = self._buffer
-        end = buffer.find(b"\r\n", limit=8)
-        if end < 0:
-            if len(buffer) >= 8:
-                raise framing.InvalidFrame("no CRLF after the length")
-            return None
-        header = buffer.peek(end)
-        if header[:1] != b"$" or not header[1:].isdigit():
-            raise framing.InvalidFrame(f"bad bulk string header {header!r}")
-        length = int(header[1:])
-        if length > self.codec.max_length:
-            raise framing.FrameTooLarge(length, self.codec.max_length)
-        size = end + 2 + length + 2
-        if len(buffer) < size:
-            return None
-        if buffer.peek(size)[-2:] != b"\r\n":
-            raise framing.InvalidFrame("bulk string not followed by CRLF")
-        buffer.skip(end + 2)
-        payload = buffer.take(length)
-        buffer.skip(2)
-        return payload
+def readme_block(marker: str) -> str:
+    """The README's Python code block that contains ``marker``."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    blocks = readme.split("```python\n")[1:]
+    [block] = [block.split("```")[0] for block in blocks if marker in block]
+    return block
 
 
-def test_the_readme_user_codec_passes() -> None:
-    check_codec(Bulk(), max_buffered=8 + 1024 + 2, max_examples=EXAMPLES)
+def test_the_readme_user_codec_uses_public_names_only_and_passes() -> None:
+    source = readme_block("class Bulk(framing.Codec)")
+    assert "._" not in source  # nothing private
+    assert " _" not in source
+    namespace: dict[str, Any] = {"__name__": "readme_bulk"}
+    exec(compile(source, "README.md", "exec"), namespace)
+    namespace["test_bulk_strings_conform"]()  # check_codec(Bulk(), ...)
+    codec = namespace["Bulk"]()
+    assert codec.encode(b"hello") == b"$5\r\nhello\r\n"
+
+
+def test_the_readme_user_codec_without_its_limit_fails_the_suite() -> None:
+    source = readme_block("class Bulk(framing.Codec)")
+    check = "        if length > self.codec.max_length:\n"
+    check += "            raise framing.FrameTooLarge(length, self.codec.max_length)\n"
+    assert check in source
+    namespace: dict[str, Any] = {"__name__": "readme_bulk_mutant"}
+    exec(compile(source.replace(check, ""), "README.md", "exec"), namespace)
+    complaint = r"over max_length=1024, gave .* instead of FrameTooLarge"
+    with pytest.raises(AssertionError, match=complaint):
+        check_codec(namespace["Bulk"](), max_buffered=8 + 1024 + 2, settings=FIND_FAST)
+
+
+def test_the_example_user_codec_passes() -> None:
+    import inspect
+
+    from framing.examples.own_codec import Bulk, BulkDecoder
+
+    for cls in (Bulk, BulkDecoder):  # public names only, apart from Python's own dunders
+        source = inspect.getsource(cls).replace("__init__", "").replace("__repr__", "")
+        assert "._" not in source, source
+        assert " _" not in source, source
+    bound = len(b"$300\r\n") + 300 + 2
+    check_codec(Bulk(max_length=300), max_buffered=bound, max_examples=EXAMPLES)
 
 
 class EvenCodec(Magic):
@@ -317,7 +324,7 @@ class ChunkBound(Magic):
 
 class ChunkBoundDecoder(MagicDecoder):
     def feed(self, data: Any) -> None:
-        if bytes(data[:1]) not in (b"", b"M") and not self._buffer:
+        if bytes(data[:1]) not in (b"", b"M") and not self.buffered:
             return  # "line noise": silently dropped, unless the chunk starts a frame
         super().feed(data)
 
@@ -330,10 +337,10 @@ class RaisesValueError(Magic):
 
 
 class RaisesValueErrorDecoder(MagicDecoder):
-    def _next(self) -> bytes | None:
-        if len(self._buffer) >= 3 and self._buffer.byte_at(2) > self.codec.max_length:
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        if len(buffer) >= 3 and buffer.byte_at(2) > self.codec.max_length:
             raise ValueError("length too large")
-        return super()._next()
+        return super().decode(buffer)
 
 
 class Unbounded(Magic):
@@ -344,10 +351,9 @@ class Unbounded(Magic):
 
 
 class UnboundedDecoder(MagicDecoder):
-    def _next(self) -> bytes | None:
-        buffer = self._buffer
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         if len(buffer) < 3 or buffer.peek(2) != b"MG":
-            return super()._next()
+            return super().decode(buffer)
         length = buffer.byte_at(2)
         if len(buffer) < 3 + length:
             return None
@@ -367,20 +373,20 @@ class LosesHeaderDecoder(MagicDecoder):
         super().__init__(codec)
         self._length: int | None = None
 
-    def _next(self) -> bytes | None:
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         if self._length is None:
-            if len(self._buffer) < 3:
-                return super()._next()
-            if self._buffer.peek(2) != b"MG" or self._buffer.byte_at(2) > self.codec.max_length:
-                return super()._next()  # raises
-            self._length = self._buffer.byte_at(2)
-            self._buffer.skip(3)
-        if len(self._buffer) < self._length:
+            if len(buffer) < 3:
+                return super().decode(buffer)
+            if buffer.peek(2) != b"MG" or buffer.byte_at(2) > self.codec.max_length:
+                return super().decode(buffer)  # raises
+            self._length = buffer.byte_at(2)
+            buffer.skip(3)
+        if len(buffer) < self._length:
             return None
         length, self._length = self._length, None
-        return self._buffer.take(length)
+        return buffer.take(length)
 
-    def _reset(self) -> None:
+    def reset_frame(self) -> None:
         self._length = None
 
 
@@ -392,9 +398,9 @@ class ShortPartial(Magic):
 
 
 class ShortPartialDecoder(MagicDecoder):
-    def _at_eof(self) -> bytes | None:
-        if self._buffer:
-            raise IncompleteFrame(self._buffer.peek(len(self._buffer))[3:])
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        if buffer:
+            raise IncompleteFrame(buffer.peek(len(buffer))[3:])
         return None
 
 
@@ -406,14 +412,14 @@ class ErrorFirst(Magic):
 
 
 class ErrorFirstDecoder(MagicDecoder):
-    def _next(self) -> bytes | None:
-        data = self._buffer.peek(len(self._buffer))
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        data = buffer.peek(len(buffer))
         at = 0
         while len(data) - at >= 3 and len(data) - at >= 3 + data[at + 2]:
             at += 3 + data[at + 2]
         if at < len(data) and data[at : at + 2] != b"MG"[: len(data) - at]:
             raise framing.InvalidFrame("bad magic somewhere ahead")
-        return super()._next()
+        return super().decode(buffer)
 
 
 class Recovers(Magic):
@@ -447,13 +453,9 @@ class ForgetsOnDetach(Magic):
 
 class ForgetsOnDetachDecoder(MagicDecoder):
     def detach(self) -> bytes:
-        return self._buffer.peek(len(self._buffer))
-
-
-# The same examples on every run (each bug is found within them), no time spent shrinking.
-FIND_FAST = settings(
-    max_examples=150, phases=[Phase.explicit, Phase.generate], database=None, derandomize=True
-)
+        data = super().detach()
+        self.feed(data)
+        return data
 
 
 @pytest.mark.parametrize(
@@ -461,7 +463,7 @@ FIND_FAST = settings(
     [
         (ChunkBound(), "decoded|fed"),
         (RaisesValueError(), "length too large.*not a FramingError"),
-        (Unbounded(), "bytes buffered, more than the bound"),
+        (Unbounded(), "over max_length=20, gave .* instead of FrameTooLarge"),
         (LosesHeader(), "detach"),
         (ShortPartial(), "not IncompleteFrame with it|fed"),
         (ErrorFirst(), "expected .* first|a cut frame changed|fed one byte at a time"),

@@ -62,6 +62,7 @@ class LargeFrames:
         """
         probe = self._codec.decoder()
         size = 0
+        probe.next_frame()  # a style without a header knows its frame's size at once
         while probe.bytes_needed is None:
             probe.feed(wire[size : size + 1])
             size += 1

@@ -109,7 +109,8 @@ class COBSDecoder(DelimitedDecoder):
             decoded += code - 1 + (code != _FULL_BLOCK)
             code_at = next_code_at
 
-    def _reset(self) -> None:
-        super()._reset()
+    def reset_frame(self) -> None:
+        """Forget how far the frame was measured."""
+        super().reset_frame()
         self._code_at = 0
         self._decoded = 0

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import KW_ONLY, dataclass
 
-from ..core.buffer import LONG_DELIMITED_FRAME
+from ..core.buffer import LONG_DELIMITED_FRAME, ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge
@@ -120,7 +120,7 @@ class DelimitedDecoder(Decoder):
     bytes an unfinished frame holds at least (``_payload_seen``).
     """
 
-    _resynchronises = True
+    resynchronises = True
     _collects = True  # keep a long frame's chunks uncopied (frames cut by plain delimiters)
 
     def __init__(self, codec: Codec, delimiter: bytes) -> None:
@@ -128,11 +128,12 @@ class DelimitedDecoder(Decoder):
         self._delimiter = delimiter
         self._max_length = codec.max_length
         self._skipping = False  # discarding the rest of a too-large frame
+        self._terminator = delimiter  # what ends each message of the current batch
         # Long frames are collected (one byte cannot straddle two chunks).
         self._may_collect = self._collects and len(delimiter) == 1
 
-    def _next(self) -> bytes | None:
-        buffer = self._buffer
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The next frame's payload; a too-large frame is reported once, then skipped."""
         delimiter = self._delimiter
         while True:
             if self._skipping and not self._skip():
@@ -147,7 +148,7 @@ class DelimitedDecoder(Decoder):
                 seen = self._payload_seen(buffered)
                 if seen >= LONG_DELIMITED_FRAME and self._may_collect:
                     # Join its chunks once, when it ends.
-                    buffer.collect_until(delimiter, self._max_length)
+                    buffer._collect_until(delimiter, self._max_length)
                 if seen > self._max_length:
                     # Drop what is buffered of the frame now: the caller may
                     # feed another chunk before asking again.
@@ -158,13 +159,13 @@ class DelimitedDecoder(Decoder):
             try:
                 frame = self._complete(end)
             finally:
-                self._reset()
+                self.reset_frame()
             if frame is not None:
                 return frame
 
     def _take_batch(self) -> list[bytes]:
         buffer = self._buffer
-        if self._skipping or not buffer.has_frames(self._delimiter):
+        if self._skipping or not buffer._has_frames(self._delimiter):
             return []
         split = self._split_frames()
         if split is None:
@@ -175,24 +176,31 @@ class DelimitedDecoder(Decoder):
         # When the frames all fit together, none can be too long: no need to measure each.
         total = wire - len(pieces) * len(terminator)
         if total > self._max_length and max(map(len, pieces)) > self._max_length:
-            return []  # _next() reports it, after the frames before it
+            return []  # decode() reports it, after the frames before it
         buffer.skip(wire)
-        self._batch_terminator = terminator
+        self._terminator = terminator
         self._batch_overhead = len(terminator)
-        # What is left holds no delimiter: only EOF or its length can make it an event.
-        self._batch_is_all = not self._eof and len(tail) <= self._max_length
-        if self._batch_is_all and len(tail) >= LONG_DELIMITED_FRAME and self._may_collect:
+        # What is left holds no delimiter: if it is long, it is the start of a long frame.
+        if (
+            LONG_DELIMITED_FRAME <= len(tail) <= self._max_length
+            and not self._eof
+            and self._may_collect
+        ):
             # The start of a long frame: keep the chunks that follow uncopied.
-            buffer.collect_until(self._delimiter, self._max_length)
+            buffer._collect_until(self._delimiter, self._max_length)
         return pieces
 
     def _split_frames(self) -> tuple[list[bytes], bytes] | None:
         """The buffer split into payloads (the unfinished frame last) and what ends each.
 
-        None leaves the frames to ``_next()``, one by one: for styles whose
+        None leaves the frames to ``decode()``, one by one: for styles whose
         frames are transformed, and for streams a single split cannot cut.
         """
-        return self._buffer.pieces(self._delimiter), self._delimiter
+        return self._buffer._pieces(self._delimiter), self._delimiter
+
+    def _rebuild_wire(self, messages: list[bytes]) -> bytes:
+        terminator = self._terminator
+        return terminator.join(messages) + terminator
 
     def _skip(self) -> bool:
         """Discard the too-large frame up to its delimiter; whether that is done."""
@@ -203,8 +211,7 @@ class DelimitedDecoder(Decoder):
             buffer.skip(max(0, len(buffer) - len(delimiter) + 1))
             return False
         buffer.skip(end + len(delimiter))
-        self._skipping = False
-        self._reset()
+        self.reset_frame()
         return True
 
     def _complete(self, end: int) -> bytes | None:
@@ -227,12 +234,14 @@ class DelimitedDecoder(Decoder):
                 return start
         return end
 
-    def _at_eof(self) -> bytes | None:
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The end of a skipped frame is no error; any other unterminated frame is."""
         if self._skipping:
-            self._buffer.skip(len(self._buffer))
-            self._reset()
+            buffer.skip(len(buffer))
+            self.reset_frame()
             return None
-        return super()._at_eof()
+        return super().decode_eof(buffer)
 
-    def _reset(self) -> None:
+    def reset_frame(self) -> None:
+        """Stop skipping a too-large frame."""
         self._skipping = False

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view
 from ..core.types import Buffer
 from ..errors import EncodeError
@@ -61,14 +62,16 @@ class FixedLengthDecoder(Decoder):
     def __init__(self, codec: FixedLength) -> None:
         super().__init__(codec)
         self._size = codec.size
-        self._frame_end = codec.size  # every frame's length is known
 
     def _take_batch(self) -> list[bytes]:
-        self._batch_terminator = b""
-        return self._buffer.take_fixed(self._size)
+        return self._buffer._take_fixed(self._size)
 
-    def _next(self) -> bytes | None:
-        if len(self._buffer) < self._size:
-            self._buffer.collect(self._size)
+    def _rebuild_wire(self, messages: list[bytes]) -> bytes:
+        return b"".join(messages)
+
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The next ``size`` bytes."""
+        if len(buffer) < self._size:
+            buffer.expect(self._size)
             return None
-        return self._buffer.take(self._size)
+        return buffer.take(self._size)

@@ -44,6 +44,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ..core.types import Buffer
@@ -166,29 +167,29 @@ class LengthPrefixedDecoder(Decoder):
             header is not None and len(self._buffer) < header[0] + header[1]
         ):
             return []  # no fast path, or not even the current frame is complete
-        payloads = self._buffer.take_prefixed(
+        payloads = self._buffer._take_prefixed(
             layout.struct, self._max_length, self._includes_header
         )
         if payloads:
-            self._reset()  # a header parsed earlier belonged to the batch's first frame
+            self._header = None  # a header parsed earlier belonged to the batch's first frame
         self._batch_overhead = layout.struct.size
         return payloads
 
-    def _next(self) -> bytes | None:
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The next payload: its header is checked the moment it is complete."""
         header = self._header
         if header is None:
-            header = self._layout.parse(self._buffer)
+            header = self._layout.parse(buffer)
             if header is None:
                 return None
             header = self._header = self._check(*header)
         size, length, fields = header
-        if len(self._buffer) < size + length:
-            self._frame_end = size + length
-            self._buffer.collect(size + length)
+        if len(buffer) < size + length:
+            buffer.expect(size + length)
             return None
-        self._reset()
-        self._buffer.skip(size)
-        payload = self._buffer.take(length)
+        self._header = None
+        buffer.skip(size)
+        payload = buffer.take(length)
         return payload if fields is None else Frame(payload, fields)
 
     def _check(self, size: int, declared: int, fields: dict[str, Any] | None) -> Parsed:
@@ -203,6 +204,6 @@ class LengthPrefixedDecoder(Decoder):
             raise FrameTooLarge(length, self._max_length)
         return size, length, fields
 
-    def _reset(self) -> None:
+    def reset_frame(self) -> None:
+        """Forget the header parsed."""
         self._header = None
-        self._frame_end = 0

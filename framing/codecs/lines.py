@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
+from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, as_view, check_max_length, check_payload_length
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, InvalidFrame
@@ -103,22 +104,24 @@ class LinesDecoder(DelimitedDecoder):
     def _split_frames(self) -> tuple[list[bytes], bytes] | None:
         # LF-only and CRLF-only streams split in one pass; mixed ones go line by line.
         buffer = self._buffer
-        if not buffer.has(b"\r"):
-            return None if self._strict else (buffer.pieces(b"\n"), b"\n")
-        pieces = buffer.pieces(b"\r\n")
+        if not buffer._has(b"\r"):
+            return None if self._strict else (buffer._pieces(b"\n"), b"\n")
+        pieces = buffer._pieces(b"\r\n")
         if buffer.count(b"\n") != len(pieces) - 1:  # some lines end in a bare LF
             return None
         return pieces, b"\r\n"
 
     def _payload_seen(self, end: int) -> int:
         # A last b"\r" may be the start of a b"\r\n" (end is all that is buffered).
-        return end - (end > 0 and self._buffer.last_byte() == _CR)
+        return end - (end > 0 and self._buffer._last_byte() == _CR)
 
-    def _at_eof(self) -> bytes | None:
-        if self._allow_unterminated and self._buffer and not self._skipping:
-            if len(self._buffer) > self._max_length:
-                length = len(self._buffer)
-                self._buffer.skip(length)
-                raise FrameTooLarge(length, self._max_length)
-            return self._buffer.take_all()
-        return super()._at_eof()
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        """An unterminated last line is the last message if allowed, its ``b"\\r"`` stripped."""
+        # decode() has reported a line too long even without a last b"\r".
+        if self._allow_unterminated and buffer and not self._skipping:
+            length = len(buffer)
+            crlf = buffer.byte_at(length - 1) == _CR
+            line = buffer.take(length - crlf)
+            buffer.skip(crlf)
+            return line
+        return super().decode_eof(buffer)

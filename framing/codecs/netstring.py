@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
+from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.types import Buffer
 from ..errors import FrameTooLarge, InvalidFrame
@@ -67,29 +68,27 @@ class NetstringDecoder(Decoder):
         # The current frame's (header size, payload length) once its colon has been read.
         self._header: tuple[int, int] | None = None
 
-    def _next(self) -> bytes | None:
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The next payload, once its length, colon, payload and comma are all here."""
         header = self._header
         if header is None:
-            header = self._header = self._read_length()
+            header = self._header = self._read_length(buffer)
             if header is None:
                 return None
         size, length = header
-        buffer = self._buffer
         if len(buffer) <= size + length:
-            self._frame_end = size + length + 1
-            buffer.collect(size + length + 1)
+            buffer.expect(size + length + 1)
             return None
         if buffer.byte_at(size + length) != _COMMA:
             raise InvalidFrame(f"netstring of {length} bytes is not followed by ','")
-        self._reset()
+        self._header = None
         buffer.skip(size)
         payload = buffer.take(length)
         buffer.skip(1)
         return payload
 
-    def _read_length(self) -> tuple[int, int] | None:
+    def _read_length(self, buffer: ReceiveBuffer) -> tuple[int, int] | None:
         """``(header size, length)`` once the colon is in; checks the digits as they come."""
-        buffer = self._buffer
         colon = buffer.find(_COLON, limit=self._max_digits + 1)
         head = buffer.peek(self._max_digits + 1 if colon < 0 else colon)
         # Judge the leading digits as they would have been judged had they
@@ -108,6 +107,6 @@ class NetstringDecoder(Decoder):
             return None
         return colon + 1, int(digits)
 
-    def _reset(self) -> None:
+    def reset_frame(self) -> None:
+        """Forget the length read."""
         self._header = None
-        self._frame_end = 0

@@ -110,7 +110,8 @@ class SLIPDecoder(DelimitedDecoder):
         self._counted_to = end
         return end - self._escapes
 
-    def _reset(self) -> None:
-        super()._reset()
+    def reset_frame(self) -> None:
+        """Forget how far the frame was measured."""
+        super().reset_frame()
         self._counted_to = 0
         self._escapes = 0

@@ -45,8 +45,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-import construct
-
 from ..core.codec import Codec
 from .cobs import COBS
 from .delimited import Delimited
@@ -214,6 +212,8 @@ def _delimited(argument: str | None, flags: set[str], kwargs: dict[str, int]) ->
 def _length(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
     header: object = "!I" if argument is None else argument.strip()
     if isinstance(header, str) and _CONSTRUCT_INTEGER.fullmatch(header):
+        import construct  # only now: it is slow to import
+
         header = getattr(construct, header)  # "Int24ub" -> construct.Int24ub
     codec = LengthPrefixed(
         header, includes_header="includes-header" in flags, max_length=kwargs.get("max_length")

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from dataclasses import KW_ONLY, dataclass
 
+from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.types import Buffer
 from ..errors import FrameTooLarge
@@ -64,14 +65,16 @@ class UntilCloseDecoder(Decoder):
         self._max_length = codec.max_length
         self._delivered = False  # the one message was returned
 
-    def _next(self) -> bytes | None:
-        if len(self._buffer) > self._max_length:
-            raise FrameTooLarge(len(self._buffer), self._max_length)
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """Nothing before EOF; ``FrameTooLarge`` as soon as the stream is longer than allowed."""
+        if len(buffer) > self._max_length:
+            raise FrameTooLarge(len(buffer), self._max_length)
         return None
 
-    def _at_eof(self) -> bytes | None:
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        """The whole stream, once."""
         if self._delivered:
             return None
         self._delivered = True
-        return self._buffer.take_all()
+        return buffer.take_all()
 

@@ -1,11 +1,26 @@
 """The receive buffer every decoder reads from: the only code that slices or searches it.
 
+A decoder's ``decode(buffer)`` step reads through this public surface::
+
+    len(buffer)                  bytes buffered (from the read offset)
+    buffer.find(needle)          index of the first ``needle``, or -1; resumes per needle
+    buffer.byte_at(i)            the byte at index ``i``, an int
+    buffer.peek(n)               up to ``n`` bytes, as bytes, not consumed
+    buffer.unpack(fmt)           a ``struct.Struct`` unpacked from the first bytes
+    buffer.count(sub, i, j)      occurrences of ``sub`` in ``[i, j)``
+    buffer.take(n)               the next ``n`` bytes, as bytes, consumed
+    buffer.skip(n)               the next ``n`` bytes, discarded
+    buffer.take_all()            everything, consumed
+    buffer.expect(n)             the current frame is ``n`` bytes in all: until they
+                                 are here the decoder is not asked again
+
 Consuming a frame moves a read offset instead of copying what is left (the
-``buf = buf[n:]`` of weaker code is quadratic), and a delimiter search
-remembers how far it got, so the next one resumes there, backing up
-``len(delimiter) - 1`` bytes to find a delimiter split across two chunks (as
-h11's ``ReceiveBuffer`` does). Every byte is copied a bounded number of times,
-so decoding is linear in the bytes received however they are chunked.
+``buf = buf[n:]`` of weaker code is quadratic), and a search remembers how far
+it got *for its needle*, so the next ``find`` of the same needle resumes there,
+backing up ``len(needle) - 1`` bytes to find a needle split across two chunks
+(as h11's ``ReceiveBuffer`` does); a different needle starts afresh. Every
+byte is copied a bounded number of times, so decoding is linear in the bytes
+received however they are chunked.
 
 The storage is picked for speed:
 
@@ -15,15 +30,19 @@ The storage is picked for speed:
 - a remainder that outgrows the chunks is kept in a ``bytearray`` that grows
   in place and drops its consumed prefix only when that is at least as long
   as what remains (amortised O(1) per byte);
-- a large frame (``collect()``: one whose length the decoder knows;
-  ``collect_until()``: a long delimited one) is kept as the list of chunks
-  fed, and joined once when complete: one copy, as ``b"".join`` does. Each
-  chunk is searched for the delimiter once, as it is fed, and ``waiting``
-  tells the decoder, without a call, that the frame is surely incomplete, so
-  a chunk of a large frame costs little more than a list append. Small chunks
-  are first gathered into a ``bytearray`` of up to 64 KiB, so the list stays
+- a large frame (``expect()`` of at least ``LARGE_FRAME`` bytes, or a long
+  delimited one, ``_collect_until()``) is kept as the list of chunks fed, and
+  joined once when complete: one copy, as ``b"".join`` does. Each chunk is
+  searched for the delimiter once, as it is fed, and ``short`` tells the
+  decoder, without a call, that the frame is surely incomplete, so a chunk of
+  a large frame costs little more than a list append. Small chunks are first
+  gathered into a ``bytearray`` of up to ``GATHER`` bytes, so the list stays
   short (a list of thousands of tiny chunks makes every garbage collection
   pass slower, and decoding a trickle superlinear).
+
+The methods whose names start with an underscore are the built-in codecs'
+private fast paths (whole batches of frames at once); a codec of your own
+needs none of them.
 """
 
 from __future__ import annotations
@@ -33,12 +52,19 @@ from typing import Any
 
 from .types import Buffer
 
-__all__ = ["LARGE_FRAME", "LONG_DELIMITED_FRAME", "ReceiveBuffer"]
+__all__ = [
+    "GATHER",
+    "LARGE_FRAME",
+    "LONG_DELIMITED_FRAME",
+    "LONG_PIECE",
+    "SMALL_COPY",
+    "ReceiveBuffer",
+]
 
-# Below this size a slice of a bytearray is copied twice (bytearray slice,
-# then bytes), which costs less than creating and releasing a memoryview.
-_SMALL_COPY = 4096
-# Frames at least this long are collected as a list of chunks (see collect()):
+# Each threshold is swept by ``python bench/run.py --only thresholds``, which
+# shows where it crosses over on the machine at hand.
+
+# Frames at least this long are collected as a list of chunks (see expect()):
 # joining them once beats growing a bytearray, which copies, reallocates and
 # page-faults as it grows. Measured (lengths 6 KiB to 1 MiB in 4 KiB and 64 KiB
 # chunks), 64 KiB was the lowest size that slowed no frame length.
@@ -47,12 +73,16 @@ LARGE_FRAME = 64 * 1024
 # once this much of it has arrived with no delimiter: measured the same way,
 # collecting from 4 KiB on was fastest for every line length.
 LONG_DELIMITED_FRAME = 4 * 1024
-# While collecting, chunks shorter than _LARGE_CHUNK are gathered into one of _GATHER bytes.
-_GATHER = 65536
-_LARGE_CHUNK = _GATHER // 16
+# While collecting, chunks shorter than GATHER // 16 are gathered into one of
+# GATHER bytes, so that a trickle of small chunks makes a short list.
+GATHER = 64 * 1024
+_SMALL_CHUNK = GATHER // 16
 # Delimited pieces at least this long are found one by one with a memchr
 # rather than by bytes.split (measured to cross over at 600 to 700 bytes).
-_LONG_PIECE = 512
+LONG_PIECE = 512
+# A frame shorter than this is sliced out of a bytearray and copied again to
+# bytes, which costs less than making and releasing a memoryview for one copy.
+SMALL_COPY = 4096
 
 
 def _split_long(data: bytes, start: int, end: int, delimiter: bytes) -> list[bytes]:
@@ -69,7 +99,7 @@ def _split_long(data: bytes, start: int, end: int, delimiter: bytes) -> list[byt
     size = len(delimiter)
     while True:
         append(data[start:end])
-        if end - start < _LONG_PIECE:  # short pieces from here on, most likely
+        if end - start < LONG_PIECE:  # short pieces from here on, most likely
             pieces += data[end + size :].split(delimiter)
             return pieces
         start = end + size
@@ -82,34 +112,41 @@ def _split_long(data: bytes, start: int, end: int, delimiter: bytes) -> list[byt
 class ReceiveBuffer:
     """Bytes received and not yet consumed, addressed relative to the read offset.
 
-    The bytes are ``_data[_start:]`` followed by the ``_chunks`` fed since
-    ``collect()`` or ``collect_until()``.
+    The bytes are ``_data[_start:]`` followed by the ``_chunks`` fed since a
+    large frame began to be collected.
     """
 
     __slots__ = (
         "_chunked",
         "_chunks",
         "_data",
+        "_expected",
         "_found",
+        "_gathering",
         "_needed",
+        "_needle",
         "_searched",
         "_start",
         "_until",
         "collecting",
-        "waiting",
+        "short",
     )
 
     def __init__(self) -> None:
         self._data: bytes | bytearray = b""  # received bytes; those before _start are consumed
         self._start = 0  # read offset into _data
-        self._searched = 0  # bytes after _start already searched for the delimiter
+        self._needle = b""  # what the last find() looked for
+        self._searched = 0  # bytes after _start already searched for _needle
+        # The current frame's length in all when its decoder knows it
+        # (expect()), else 0; ``short`` while fewer bytes are buffered: the
+        # decoder need not look at the buffer again until a feed() clears it.
+        self._expected = 0
+        self.short = False
         self.collecting = False  # a large frame is collected: feed() appends chunks to _chunks
         self._chunks: list[bytes | bytearray] = []  # chunks fed while collecting a large frame
         self._chunked = 0  # bytes in _chunks
-        # Whether the frame being collected is surely incomplete: a decoder
-        # need not look at the buffer again until a feed() clears it.
-        self.waiting = False
-        self._needed = 0  # bytes the collected frame needs in _chunks (known length)
+        self._gathering: bytearray | None = None  # the last of _chunks, if small chunks fill it
+        self._needed = 0  # bytes the collected frame needs in _chunks to be worth a look
         self._until: bytes | None = None  # the delimiter each collected chunk is searched for
         self._found = -1  # where that delimiter first is, from the read offset (-1: not yet)
 
@@ -119,36 +156,50 @@ class ReceiveBuffer:
     def __bool__(self) -> bool:
         return len(self) > 0
 
+    def __repr__(self) -> str:
+        return f"<ReceiveBuffer of {len(self)} bytes>"
+
     # -- storage -------------------------------------------------------------
 
     def feed(self, chunk: Buffer) -> None:
         """Append ``chunk`` (copied unless it is ``bytes``, which is kept as it is)."""
         if self.collecting:
             # The hot path of a large frame, inline: a chunk that cannot
-            # complete it costs a list append, and a one-byte search (memchr)
-            # for a delimited frame. ``waiting`` then tells if it is surely
-            # incomplete.
+            # complete it costs an append (small chunks to the bytearray being
+            # gathered), and a one-byte search (memchr) for a delimited frame.
+            # ``short`` then tells if the frame is surely incomplete.
+            if type(chunk) is bytes:
+                size = len(chunk)
+            else:
+                chunk = bytes(chunk)
+                size = len(chunk)
+            if not size:
+                return  # an empty chunk, kept, would be a collected chunk of nothing
             before = self._chunked  # where ``chunk`` starts among the collected bytes
             piece: bytes | bytearray  # the collected chunk that now ends with ``chunk``
-            size = len(chunk) if type(chunk) is bytes else memoryview(chunk).nbytes
-            if type(chunk) is bytes and size >= _LARGE_CHUNK:
-                piece, begin = chunk, 0
-                self._chunks.append(chunk)
-            elif not size:
-                return  # an empty chunk, kept, would be a collected chunk of nothing
+            gathering = self._gathering
+            if size < _SMALL_CHUNK and gathering is not None and len(gathering) < GATHER:
+                begin = len(gathering)
+                gathering += chunk
+                piece = gathering
+            elif size < _SMALL_CHUNK:
+                piece = self._gathering = bytearray(chunk)
+                begin = 0
+                self._chunks.append(piece)
             else:
-                piece, begin = self._gather(chunk, size)
+                piece, begin, self._gathering = chunk, 0, None
+                self._chunks.append(chunk)
             chunked = self._chunked = before + size
             until = self._until
             if until is None:
-                self.waiting = chunked < self._needed
+                self.short = chunked < self._needed
             elif self._found < 0:
                 found = piece.find(until, begin)
                 if found < 0:
-                    self.waiting = chunked < self._needed
+                    self.short = chunked < self._needed
                 else:
                     self._found = len(self._data) - self._start + before + found - begin
-                    self.waiting = False
+                    self.short = False
             return
         if type(chunk) is not bytes:
             chunk = bytes(chunk)
@@ -167,53 +218,49 @@ class ReceiveBuffer:
                 del data[:start]
                 self._start = 0
             data += chunk
+        if self.short:
+            self.short = left + len(chunk) < self._expected
 
-    def collect(self, size: int) -> None:
-        """Keep further chunks as they are, to join them once the frame of ``size`` bytes is here.
+    def expect(self, size: int) -> None:
+        """The current frame is ``size`` bytes in all: don't ask before they are buffered.
 
-        Only if the frame is large and not all here; ``waiting`` until it is.
+        ``bytes_needed`` then says how many are missing, and a large frame's
+        chunks are kept as they come, to be joined once. Consuming any bytes
+        forgets it.
         """
-        if size >= LARGE_FRAME and len(self) < size and not self.collecting:
-            self.collecting = self.waiting = True
-            self._needed = size - len(self)
+        buffered = len(self)
+        self._expected = size
+        self.short = buffered < size
+        if size >= LARGE_FRAME and buffered < size and not self.collecting:
+            self.collecting = True
+            self._needed = size - buffered
 
-    def collect_until(self, delimiter: bytes, limit: int) -> None:
+    @property
+    def bytes_needed(self) -> int | None:
+        """Bytes missing from the frame of ``expect()``; None when no length is expected."""
+        if not self._expected:
+            return None
+        return max(0, self._expected - len(self))
+
+    def _collect_until(self, delimiter: bytes, limit: int) -> None:
         """Keep further chunks as they are, searching each for ``delimiter`` as it is fed.
 
         For a long delimited frame: everything buffered must have been
         searched already (``find`` returned -1), and ``delimiter`` must be one
-        byte, which cannot straddle two chunks. ``waiting`` until it arrives,
+        byte, which cannot straddle two chunks. ``short`` until it arrives,
         or until more than ``limit`` bytes are buffered (the frame may then be
         too long: its decoder must look).
         """
         if not self.collecting:
-            self.collecting = self.waiting = True
+            self.collecting = self.short = True
             self._until = delimiter
             self._needed = limit + 1 - len(self)
-
-    def _gather(self, chunk: Buffer, size: int) -> tuple[bytes | bytearray, int]:
-        """Append a chunk of ``size`` bytes, small or not ``bytes``: the piece it is in, and where.
-
-        Small chunks are gathered into a ``bytearray`` of up to 64 KiB.
-        """
-        chunks = self._chunks
-        if size >= _LARGE_CHUNK:
-            piece = bytes(chunk)
-            chunks.append(piece)
-            return piece, 0
-        if chunks and type(chunks[-1]) is bytearray and len(chunks[-1]) < _GATHER:
-            gathered = chunks[-1]
-            begin = len(gathered)
-            gathered += chunk
-            return gathered, begin
-        gathered = bytearray(chunk)
-        chunks.append(gathered)
-        return gathered, 0
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
         if self._chunks:
             if self._until is not None:  # what the chunks' search found, or that it found none
+                self._needle = self._until
                 self._searched = self._found if self._found >= 0 else len(self)
             with memoryview(self._data) as view:
                 self._data = b"".join([view[self._start :], *self._chunks])
@@ -225,25 +272,29 @@ class ReceiveBuffer:
     def _drop_chunks(self) -> None:
         self._chunks = []
         self._chunked = 0
+        self._gathering = None
 
     def _end_collecting(self) -> None:
-        self.collecting = self.waiting = False
+        self.collecting = self.short = False
         self._until = None
         self._found = -1
 
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage (before any chunks).
 
-        Consuming ends the frame being collected, if any, unless chunks of it
-        remain (its header was consumed first): the next frame is collected
-        only if its decoder asks again.
+        Consuming forgets the expected frame length and ends the frame being
+        collected, if any, unless chunks of it remain (its header was consumed
+        first): the next frame is collected only if its decoder asks again.
         """
+        self._expected = 0
         if self.collecting:
             if self._chunks:
                 if self._found >= 0:
                     self._found -= end - self._start
             else:
                 self._end_collecting()
+        else:
+            self.short = False
         self._searched = max(0, self._searched - (end - self._start))
         if end == len(self._data):
             self._data, self._start = b"", 0
@@ -253,11 +304,14 @@ class ReceiveBuffer:
     # -- reading -------------------------------------------------------------
 
     def byte_at(self, index: int) -> int:
-        """The byte at ``index`` (which must be buffered)."""
+        """The byte at ``index``, an int (``IndexError`` unless it is buffered)."""
+        size = len(self._data) - self._start + self._chunked
+        if not 0 <= index < size:
+            raise IndexError(f"byte {index} of a buffer of {size} bytes")
         position = self._start + index
-        if self._chunks and index >= len(self) - len(self._chunks[-1]):
+        if self._chunks and index >= size - len(self._chunks[-1]):
             # The usual byte of a collected frame: next to its end, in the last chunk.
-            return self._chunks[-1][index - len(self) + len(self._chunks[-1])]
+            return self._chunks[-1][index - size + len(self._chunks[-1])]
         chunk_index = 0
         chunk = self._data
         while position >= len(chunk):
@@ -266,30 +320,34 @@ class ReceiveBuffer:
             chunk_index += 1
         return chunk[position]
 
-    def last_byte(self) -> int:
+    def _last_byte(self) -> int:
         """The last byte buffered (there must be one), without walking collected chunks."""
         return self._chunks[-1][-1] if self._chunks else self._data[-1]  # no chunk is empty
 
     def unpack(self, header: struct.Struct) -> tuple[Any, ...]:
-        """``header`` unpacked from the first bytes (which must be buffered before any chunks)."""
+        """``header`` unpacked from the first ``header.size`` bytes (which must be buffered)."""
+        if self._start + header.size > len(self._data):
+            self._flatten()
         return header.unpack_from(self._data, self._start)
 
     def peek(self, size: int) -> bytes:
-        """Up to ``size`` bytes from the read offset, without consuming them."""
+        """Up to ``size`` bytes from the read offset, as ``bytes``, without consuming them."""
         if self._start + size > len(self._data):
             self._flatten()
         start = self._start
         return bytes(self._data[start : start + size])
 
     def take(self, size: int) -> bytes:
-        """Consume and return the next ``size`` bytes (which must be buffered)."""
+        """Consume and return the next ``size`` bytes (``ValueError`` unless all are buffered)."""
         data, start = self._data, self._start
         end = start + size
         if end > len(data):
+            if size > len(self):
+                raise ValueError(f"cannot take {size} bytes from a buffer of {len(self)}")
             return self._take_from_chunks(size)
         if type(data) is bytes:
             out = data[start:end]
-        elif size < _SMALL_COPY:
+        elif size < SMALL_COPY:
             out = bytes(data[start:end])
         else:
             with memoryview(data) as view:
@@ -325,13 +383,16 @@ class ReceiveBuffer:
         else:  # the usual case: keep the last chunk and its offset, uncopied
             self._data, self._start = last, need
         self._searched = max(0, self._searched - size)
+        self._expected = 0
         self._drop_chunks()
         self._end_collecting()
         return out
 
     def skip(self, size: int) -> None:
-        """Consume and discard the next ``size`` bytes."""
+        """Consume and discard the next ``size`` bytes (``ValueError`` unless all are buffered)."""
         if self._start + size > len(self._data):
+            if size > len(self):
+                raise ValueError(f"cannot skip {size} bytes of a buffer of {len(self)}")
             self._take_from_chunks(size, keep=False)
         else:
             self._consumed(self._start + size)
@@ -340,63 +401,72 @@ class ReceiveBuffer:
         """Consume and return everything buffered."""
         return self.take(len(self))
 
-    def find(self, delimiter: bytes, limit: int | None = None) -> int:
-        """Index of the first ``delimiter``, or -1; the next call resumes where this one stopped.
+    def find(self, needle: bytes, limit: int | None = None) -> int:
+        """Index of the first ``needle``, or -1 when it is not buffered (in the first ``limit``).
 
-        Only the first ``limit`` bytes are searched when ``limit`` is given.
+        The next ``find`` of the same needle resumes where this one stopped;
+        another needle starts from the read offset.
         """
-        if self._chunks:  # collecting until ``delimiter``: each chunk was searched when fed
-            return self._found
+        if self._chunks:  # collecting until a delimiter: each chunk was searched when fed
+            if needle == self._until:
+                return self._found
+            self._flatten()
         data, start = self._data, self._start
         end = len(data) if limit is None else min(len(data), start + limit)
-        resume = start + max(0, self._searched - len(delimiter) + 1)
-        index = data.find(delimiter, resume, end)
+        if needle == self._needle:
+            resume = start + max(0, self._searched - len(needle) + 1)
+        else:
+            self._needle = needle
+            resume = start
+        index = data.find(needle, resume, end)
         if index < 0:
             self._searched = end - start
             return -1
         self._searched = index - start
         return index - start
 
-    def has(self, sub: bytes) -> bool:
-        """Whether ``sub`` is buffered anywhere (not resumed: for whole-buffer checks)."""
-        self._flatten()
-        return self._data.find(sub, self._start) >= 0
-
     def count(self, sub: bytes, begin: int = 0, end: int | None = None) -> int:
-        """Non-overlapping occurrences of ``sub`` in ``[begin, end)``."""
+        """Non-overlapping occurrences of ``sub`` in ``[begin, end)`` (indexes as for ``find``)."""
         self._flatten()
         start = self._start
         return self._data.count(sub, start + begin, len(self._data) if end is None else start + end)
 
-    # -- batches: every complete frame at once --------------------------------
+    # -- batches: every complete frame at once (the built-in codecs' fast paths) ----
 
-    def has_frames(self, delimiter: bytes) -> bool:
+    def _has(self, sub: bytes) -> bool:
+        """Whether ``sub`` is buffered anywhere (not resumed: for whole-buffer checks)."""
+        self._flatten()
+        return self._data.find(sub, self._start) >= 0
+
+    def _has_frames(self, delimiter: bytes) -> bool:
         """Whether a delimiter has arrived (a resumed search) before any collected chunk.
 
-        Then ``pieces(delimiter)`` holds complete frames, which a batch can
+        Then ``_pieces(delimiter)`` holds complete frames, which a batch can
         take. (Decoders ask only when not collecting, so there are no chunks.)
         """
         return not self._chunks and self.find(delimiter) >= 0
 
-    def pieces(self, delimiter: bytes) -> list[bytes]:
+    def _pieces(self, delimiter: bytes) -> list[bytes]:
         """Everything buffered, split at each delimiter (left to right), without consuming it.
 
         The last piece is what follows the last delimiter: the unfinished
         frame. ``skip(len(self) - len(pieces[-1]))`` consumes the others.
-        The first delimiter is looked for where the last ``find`` stopped
-        (``has_frames`` ran it), not from the start again.
+        The first delimiter is looked for where the last ``find`` of the same
+        needle stopped (``_has_frames`` ran it), not from the start again.
         """
         self._flatten()
         data, start = self._data, self._start
         if type(data) is not bytes:
             with memoryview(data) as view:
-                data, start = view[start:].tobytes(), 0
-        first = data.find(delimiter, start + max(0, self._searched - len(delimiter) + 1))
-        if first < 0 or first - start < _LONG_PIECE:
+                data = view[start:].tobytes()
+            start = 0
+        resume = max(0, self._searched - len(delimiter) + 1) if delimiter == self._needle else 0
+        first = data.find(delimiter, start + resume)
+        if first < 0 or first - start < LONG_PIECE:
             return (data[start:] if start else data).split(delimiter)
         return _split_long(data, start, first, delimiter)
 
-    def take_prefixed(
+    def _take_prefixed(
         self, header: struct.Struct, max_length: int, header_in_length: bool
     ) -> list[bytes]:
         """Consume every complete frame with a ``header`` length prefix and a valid length.
@@ -431,10 +501,11 @@ class ReceiveBuffer:
                 break
             append(data[position + size : stop])
             position = stop
-        self._consumed(position)
+        if payloads:
+            self._consumed(position)
         return payloads
 
-    def take_fixed(self, size: int) -> list[bytes]:
+    def _take_fixed(self, size: int) -> list[bytes]:
         """Consume and return every complete ``size``-byte frame."""
         count = (len(self._data) - self._start) // size
         if not count:

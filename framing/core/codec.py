@@ -1,43 +1,54 @@
-"""The contract every codec and decoder follows, written once.
+"""The codec contract, written once: what every codec and decoder is, ours or yours.
 
 A ``Codec`` is an immutable configuration: ``encode`` turns one message into
 its wire form, ``decoder()`` makes a fresh incremental ``Decoder`` for one
-connection.
+connection. A codec defines ``decoder()`` and either ``encode(message)`` or
+``encode_parts(message)``; the base class derives the other.
 
-A ``Decoder`` is fed the bytes of each ``recv()`` and hands back messages.
-Each decoder implements one step, ``_next()``, with exactly three outcomes:
+A ``Decoder`` implements one step, as tokio-util's ``Decoder::decode`` does::
 
-- return the next message (consuming its bytes from the receive buffer),
-- return ``None``: more bytes are needed,
-- raise a ``FramingError`` at the exact point in the stream where the bad
-  frame starts, so every message before it has already been returned.
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None
 
-After ``feed_eof()``, a ``None`` from ``_next()`` means the stream ended:
-``_at_eof()`` then finishes it (the last message of ``UntilClose``, or
-``IncompleteFrame`` for a partial frame). Decoders of styles that can find the
-start of the next frame after a bad one (``_resynchronises``) skip the bad
-frame and go on; the others stay failed and raise the same error again.
+with exactly three outcomes:
 
-Speed: iterating a decoder first asks the style for a *batch*, every
-complete, valid frame in the buffer at once (``_take_batch()``, a tight loop
-or one C-level ``split``), and hands out a plain list iterator over it: alone
-when the style knows nothing can follow until more is fed (``_batch_is_all``),
-else chained to the frame-at-a-time path. If the caller stops half-way
-through a batch, ``buffered`` counts the wire bytes of the messages not yet
-handed out (their lengths plus ``_batch_overhead`` each) and ``detach()``
-rebuilds them (a batch holds only frames whose wire form its messages
-determine), so both stay exact; a bad frame is never part of a batch, so
-errors still come from ``_next()`` in stream order. While a large frame is
-still arriving, iteration returns at once (``ReceiveBuffer.waiting``, or
-``_frame_end`` not yet buffered).
+- return the next message, consuming its wire bytes from ``buffer``;
+- return ``None``: more bytes are needed (nothing need be consumed);
+- raise a ``FramingError`` where the bad frame starts, so every message
+  before it has already been returned.
+
+``decode_eof(buffer)`` finishes the stream once ``feed_eof()`` was called and
+``decode`` has nothing more: by default leftover bytes are ``IncompleteFrame``
+(``UntilClose`` returns its one message there). A decoder whose style can find
+the next frame after a bad one sets ``resynchronises = True`` and consumes the
+bad frame's bytes before it raises; any other decoder stays failed and raises
+the same error again. A decoder that keeps state about the current frame (a
+parsed header) forgets it in ``reset_frame()``, which ``detach()`` calls.
+
+Everything else is this base class's, the same for every decoder: ``feed``,
+``feed_eof``, iteration, ``next_frame``, ``buffered``, ``bytes_needed`` and
+``detach``. No iterator taken from a decoder outlives its accounting: each
+draws from the decoder's own queue, so however they are interleaved with
+``next_frame()``, ``detach()`` and ``feed_eof()``, every message is handed out
+once, in order.
+
+Speed (private to the built-in codecs, which say so in their modules): a style
+may decode every complete frame in the buffer at once (``_take_batch()``, a
+tight loop or one C-level ``split``). The batch is the decoder's queue:
+iteration hands out a plain list iterator over it, chained to the
+frame-at-a-time step; ``buffered`` counts the wire bytes of the messages not
+yet handed out and ``detach()`` rebuilds them (a batch holds only frames whose
+wire form its messages determine), then empties the queue in place, which ends
+every iterator over it. A bad frame is never part of a batch, so errors still
+come from ``decode`` in stream order.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import chain
 from operator import length_hint
+from typing import ClassVar
 
 from ..errors import EncodeError, FramingError, IncompleteFrame
 from .buffer import ReceiveBuffer
@@ -68,13 +79,14 @@ def check_max_length(max_length: int) -> None:
 
 
 class Codec(ABC):
-    """An immutable framing style: how one message looks on the wire."""
+    """An immutable framing style: how one message looks on the wire.
+
+    Define ``decoder()`` and one of ``encode(message)`` (the wire form as one
+    ``bytes``) or ``encode_parts(message)`` (the wire form as parts to send in
+    order, the payload not copied): the base class derives the other.
+    """
 
     max_length: int  # the largest payload, in bytes, that the codec encodes or decodes
-
-    @abstractmethod
-    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
-        """The wire form of ``message`` as parts to send in order, the payload not copied."""
 
     @abstractmethod
     def decoder(self) -> Decoder:
@@ -82,7 +94,15 @@ class Codec(ABC):
 
     def encode(self, message: Buffer) -> bytes:
         """The wire form of one message; ``EncodeError`` if it cannot be framed."""
+        if type(self).encode_parts is Codec.encode_parts:
+            raise TypeError(f"{type(self).__name__} must define encode() or encode_parts()")
         return b"".join(self.encode_parts(message))
+
+    def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
+        """The wire form of ``message`` as parts to send in order (for scatter/gather sends)."""
+        if type(self).encode is Codec.encode:
+            raise TypeError(f"{type(self).__name__} must define encode() or encode_parts()")
+        return (self.encode(message),)
 
     def decode(self, data: Buffer) -> list[bytes]:
         """All messages of a complete byte string; ``IncompleteFrame`` if bytes are left over."""
@@ -92,38 +112,98 @@ class Codec(ABC):
         return list(decoder)
 
 
-class Decoder(ABC):
-    """Turns received bytes into messages, whatever the chunking."""
+class _Batch:
+    """Messages decoded at once and not all handed out: the decoder's queue.
 
-    _resynchronises = False  # can the decoder find the next frame after a bad one?
+    ``messages`` is read through one shared list ``iterator``; clearing the
+    list in place ends that iterator and every chain over it. Each message
+    stands for its length plus ``overhead`` wire bytes, and ``rebuild`` turns
+    messages back into their exact wire bytes.
+    """
+
+    __slots__ = (
+        "_counted",
+        "_counted_bytes",
+        "_total",
+        "iterator",
+        "messages",
+        "overhead",
+        "rebuild",
+    )
+
+    def __init__(
+        self, messages: list[bytes], overhead: int, rebuild: Callable[[list[bytes]], bytes]
+    ) -> None:
+        self.messages = messages
+        self.iterator = iter(messages)
+        self.overhead = overhead
+        self.rebuild = rebuild
+        # For wire_left(): all payload bytes, and those of the first _counted
+        # messages, each summed once however often it is asked.
+        self._total = -1
+        self._counted = 0
+        self._counted_bytes = 0
+
+    def wire_left(self) -> int:
+        """Wire bytes of the messages not yet handed out."""
+        messages = self.messages
+        left = length_hint(self.iterator)
+        handed_out = len(messages) - left
+        if self._total < 0:
+            self._total = sum(map(len, messages))
+        self._counted_bytes += sum(map(len, messages[self._counted : handed_out]))
+        self._counted = handed_out
+        return self._total - self._counted_bytes + left * self.overhead
+
+    def take_wire(self) -> bytes:
+        """The wire bytes of the messages not yet handed out; the queue is left empty."""
+        left = length_hint(self.iterator)
+        wire = self.rebuild(self.messages[len(self.messages) - left :]) if left else b""
+        self.messages.clear()
+        return wire
+
+
+class Decoder(ABC):
+    """Turns received bytes into messages, whatever the chunking.
+
+    Subclasses implement ``decode(buffer)`` (see the module's docstring), and
+    may override ``decode_eof(buffer)``, ``reset_frame()`` and
+    ``resynchronises``.
+    """
+
+    #: Whether the style finds the next frame after a bad one. If so, ``decode``
+    #: consumes the bad frame's bytes before it raises and decoding goes on;
+    #: if not, the decoder stays failed and raises the same error again.
+    resynchronises: ClassVar[bool] = False
 
     def __init__(self, codec: Codec) -> None:
         self.codec = codec  # the codec this decoder decodes for
         self._buffer = ReceiveBuffer()  # wire bytes fed and not yet part of a returned message
         self._eof = False  # feed_eof() was called
         self._error: FramingError | None = None  # raised again on every call once failed
-        # Wire bytes the current frame needs in all, when the style knows (else
-        # 0): until they are buffered, iteration has nothing to do.
-        self._frame_end = 0
-        # The last batch: its messages, the iterator handed out over them, and
-        # how a message's wire form is rebuilt: followed by _batch_terminator,
-        # or (None) codec.encode(message); either way each adds
-        # _batch_overhead bytes to the message (what buffered counts).
-        self._batch: list[bytes] = []
-        self._pending: Iterator[bytes] | None = None
-        self._batch_terminator: bytes | None = None
-        self._batch_overhead = 0
-        # Set by _take_batch when _next() surely has nothing after the batch
-        # (no frame, no error) until more is fed: iteration is then the batch alone.
-        self._batch_is_all = False
-        # For buffered: the batch's payload bytes, and those of its first
-        # _counted messages, summed once each however often it is asked.
-        self._batch_bytes = -1
-        self._counted = 0
-        self._counted_bytes = 0
+        self._batch: _Batch | None = None  # decoded messages not all handed out yet
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.codec!r}, {self.buffered} bytes buffered>"
+
+    # -- the steps a decoder implements ----------------------------------------
+
+    @abstractmethod
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """Consume and return the next message, return ``None`` for "need more", or raise."""
+
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        """Finish the stream once ``decode`` has nothing more after ``feed_eof()``.
+
+        Return a last message, ``None`` when the stream is done, or raise.
+        By default bytes left over are an ``IncompleteFrame`` holding them.
+        """
+        if buffer:
+            raise IncompleteFrame(buffer.peek(len(buffer)))
+        return None
+
+    def reset_frame(self) -> None:  # noqa: B027 - most decoders keep no per-frame state
+        """Forget what was parsed of the current frame: ``detach()`` handed its bytes over."""
 
     # -- feeding -------------------------------------------------------------
 
@@ -142,58 +222,51 @@ class Decoder(ABC):
 
     def next_frame(self) -> bytes | None:
         """The next message, or ``None`` when more data is needed (or the stream ended cleanly)."""
-        pending = self._pending
-        if pending is not None:
-            for message in pending:
+        batch = self._batch
+        if batch is not None:
+            for message in batch.iterator:
                 return message
-            self._end_batch()
+            self._batch = None
         if self._error is not None:
             raise self._error.with_traceback(None)
-        if self._buffer.waiting and not self._eof:
-            return None  # a large frame still arriving
+        buffer = self._buffer
+        if buffer.short and not self._eof:
+            return None  # the current frame is surely incomplete
         try:
-            frame = self._next()
+            frame = self.decode(buffer)
             if frame is None and self._eof:
-                frame = self._at_eof()
+                frame = self.decode_eof(buffer)
         except FramingError as error:
-            if not self._resynchronises or isinstance(error, IncompleteFrame):
+            if not self.resynchronises or isinstance(error, IncompleteFrame):
                 self._error = error
             raise
         return frame
 
     def __iter__(self) -> Iterator[bytes]:
         """Every complete message buffered so far, in order; stops when more data is needed."""
-        pending = self._pending
-        if pending is not None and not length_hint(pending):
-            self._end_batch()  # handed out in full
-            pending = None
-        if pending is None and not self._eof:
-            # A frame still arriving: one check per chunk.
-            if self._buffer.waiting:
-                return _NOTHING
-            frame_end = self._frame_end
-            if frame_end and frame_end > len(self._buffer):
-                self._buffer.collect(frame_end)  # if it is large: keep its chunks from now on
-                return _NOTHING
-        if pending is None and self._error is None and not self._buffer.collecting:
-            batch = self._take_batch()
-            if batch:
-                self._batch = batch
-                pending = self._pending = iter(batch)
-                if self._batch_is_all:
-                    return pending
-        if pending is None:
-            if self._buffer.collecting:
-                return self._after_large_frame()
-            return iter(self.next_frame, None)
-        return chain(pending, iter(self.next_frame, None))
+        batch = self._batch
+        if batch is not None:
+            if length_hint(batch.iterator):
+                return chain(batch.iterator, iter(self.next_frame, None))
+            self._batch = None
+        buffer = self._buffer
+        if buffer.short and not self._eof:
+            return _NOTHING  # a frame still arriving: one check per chunk
+        if self._error is None and not buffer.collecting:
+            messages = self._take_batch()
+            if messages:
+                batch = self._batch = _Batch(messages, self._batch_overhead, self._rebuild_wire)
+                return chain(batch.iterator, iter(self.next_frame, None))
+        if buffer.collecting:
+            return self._after_large_frame()
+        return iter(self.next_frame, None)
 
     def _after_large_frame(self) -> Iterator[bytes]:
         """The large frame being collected, if complete, then the rest of its last chunk in a batch.
 
         A batch cannot take a frame still held as collected chunks, and the
-        chunk that completes it usually holds more frames: they should not all
-        go one by one.
+        chunk that completes it usually holds more frames: they should not
+        all go one by one.
         """
         frame = self.next_frame()
         if frame is not None:
@@ -201,6 +274,7 @@ class Decoder(ABC):
             yield from self
 
     def __next__(self) -> bytes:
+        """The next message; ``StopIteration`` when more data is needed."""
         frame = self.next_frame()
         if frame is None:
             raise StopIteration
@@ -209,24 +283,15 @@ class Decoder(ABC):
     @property
     def buffered(self) -> int:
         """Wire bytes fed and not yet part of a returned message."""
-        if self._pending is None:
-            return len(self._buffer)
         batch = self._batch
-        left = length_hint(self._pending)
-        handed_out = len(batch) - left
-        if self._batch_bytes < 0:
-            self._batch_bytes = sum(map(len, batch))
-        self._counted_bytes += sum(map(len, batch[self._counted : handed_out]))
-        self._counted = handed_out
-        pending_bytes = self._batch_bytes - self._counted_bytes
-        return pending_bytes + left * self._batch_overhead + len(self._buffer)
+        if batch is None:
+            return len(self._buffer)
+        return batch.wire_left() + len(self._buffer)
 
     @property
     def bytes_needed(self) -> int | None:
         """Bytes still missing to complete the current frame, when the style knows; else None."""
-        if not self._frame_end:
-            return None
-        return max(0, self._frame_end - len(self._buffer))
+        return self._buffer.bytes_needed
 
     @property
     def eof(self) -> bool:
@@ -237,56 +302,25 @@ class Decoder(ABC):
         """Hand over the buffered bytes that are not yet part of a message; leave the decoder empty.
 
         The way to switch protocols mid-stream: feed what this returns to the
-        next protocol's decoder.
+        next protocol's decoder. Iterators taken before end here.
         """
-        data = self._pending_wire() + self._buffer.take_all()
-        self._end_batch()
-        self._reset()
+        batch = self._batch
+        data = self._buffer.take_all()
+        if batch is not None:
+            data = batch.take_wire() + data
+            self._batch = None
+        self.reset_frame()
         return data
 
-    # -- batches ---------------------------------------------------------------
+    # -- batches: private to the built-in codecs --------------------------------
+
+    #: Wire bytes each message of a batch adds to its payload (a header, a delimiter).
+    _batch_overhead = 0
 
     def _take_batch(self) -> list[bytes]:
-        """Consume every complete, valid frame at once (setting how to rebuild their wire form).
-
-        Styles without a fast path return ``[]`` and are read frame by frame.
-        """
+        """Consume every complete, valid frame at once; ``[]`` reads frame by frame."""
         return []
 
-    def _pending_messages(self) -> list[bytes]:
-        """The batch's messages not yet handed out."""
-        if self._pending is None:
-            return []
-        left = length_hint(self._pending)
-        return self._batch[len(self._batch) - left :] if left else []
-
-    def _pending_wire(self) -> bytes:
-        """The wire bytes of the batch's messages not yet handed out."""
-        pending = self._pending_messages()
-        if not pending:
-            return b""
-        terminator = self._batch_terminator
-        if terminator is None:
-            return b"".join(map(self.codec.encode, pending))
-        return terminator.join(pending) + terminator
-
-    def _end_batch(self) -> None:
-        self._batch = []
-        self._pending = None
-        self._batch_bytes = -1
-        self._counted = self._counted_bytes = 0
-
-    # -- the step each style implements --------------------------------------
-
-    @abstractmethod
-    def _next(self) -> bytes | None:
-        """Consume and return one message, return None for "need more", or raise."""
-
-    def _at_eof(self) -> bytes | None:
-        """Finish the stream once ``_next()`` has nothing more: partial bytes are an error."""
-        if self._buffer:
-            raise IncompleteFrame(self._buffer.peek(len(self._buffer)))
-        return None
-
-    def _reset(self) -> None:  # noqa: B027 - most styles keep no per-frame state
-        """Forget any parsed state of the current frame (its bytes were detached)."""
+    def _rebuild_wire(self, messages: list[bytes]) -> bytes:
+        """The exact wire bytes of a batch's ``messages`` (for ``detach()``)."""
+        return b"".join(map(self.codec.encode, messages))

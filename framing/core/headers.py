@@ -8,7 +8,8 @@ Every layout answers the same two questions:
 
 A plain integer header decodes with a precompiled ``struct.Struct`` (or
 ``int.from_bytes`` for odd widths); construct is used only to *declare*
-layouts, and to parse the ``Struct`` headers that carry more than a length.
+layouts, and to parse the ``Struct`` headers that carry more than a length
+(``framing.core.construct_headers``, imported only for a construct header).
 """
 
 from __future__ import annotations
@@ -19,12 +20,18 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any
 
-import construct
-
-from ..errors import EncodeError, InvalidFrame
+from ..errors import InvalidFrame
 from .buffer import ReceiveBuffer
 
-__all__ = ["HeaderLayout", "layout_for"]
+__all__ = [
+    "BytesIntegerLayout",
+    "HeaderLayout",
+    "Parsed",
+    "StructLayout",
+    "VarintLayout",
+    "check_not_negative",
+    "layout_for",
+]
 
 Parsed = tuple[int, int, "dict[str, Any] | None"]
 
@@ -136,93 +143,6 @@ def encode_varint(value: int) -> bytes:
     return bytes(out)
 
 
-class ConstructIntegerLayout(HeaderLayout):
-    """Any other fixed-size construct that parses to an integer (slow path)."""
-
-    def __init__(self, con: Any, size: int) -> None:
-        try:
-            sample = con.parse(bytes(size))
-        except construct.ConstructError:
-            sample = None
-        if not isinstance(sample, int):
-            raise ValueError(f"header construct {con!r} does not parse to an integer")
-        self._con = con
-        self.size = size
-        try:  # all ones parse to -1 when the integer is signed
-            signed = int(con.parse(b"\xff" * size)) < 0
-        except construct.ConstructError:
-            signed = False
-        self.max_value = 2 ** (8 * size - signed) - 1
-
-    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
-        assert self.size is not None
-        if len(buffer) < self.size:
-            return None
-        try:
-            length = self._con.parse(buffer.peek(self.size))
-        except construct.ConstructError as error:
-            raise InvalidFrame(f"bad length header: {error}") from None
-        return self.size, check_not_negative(int(length)), None
-
-    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
-        try:
-            return bytes(self._con.build(length))
-        except construct.ConstructError as error:
-            raise EncodeError(f"cannot build the length header for {length}: {error}") from None
-
-
-class ConstructStructLayout(HeaderLayout):
-    """A construct ``Struct`` with a ``length`` field; its other fields travel with the frame.
-
-    ``Const`` fields are checked on decode and written on encode; ``length`` is
-    computed on encode; every other field is returned with the payload (in
-    ``Frame.fields``) and must be supplied on encode.
-    """
-
-    has_fields = True
-
-    def __init__(self, con: Any) -> None:
-        self._con = con
-        try:
-            self.size = int(con.sizeof())
-        except construct.SizeofError:
-            raise ValueError("a Struct header must have a fixed size") from None
-        names = [sub.name for sub in con.subcons]
-        if "length" not in names:
-            raise ValueError("a Struct header needs a field named 'length'")
-        length_field = con.subcons[names.index("length")].subcon
-        self.max_value = layout_for(length_field).max_value
-        self.field_names = frozenset(
-            sub.name
-            for sub in con.subcons
-            if sub.name and sub.name != "length" and not isinstance(sub.subcon, construct.Const)
-        )
-
-    def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
-        assert self.size is not None
-        if len(buffer) < self.size:
-            return None
-        try:
-            parsed = self._con.parse(buffer.peek(self.size))
-        except construct.ConstructError as error:
-            raise InvalidFrame(f"bad frame header: {error}") from None
-        fields = {name: parsed[name] for name in self.field_names}
-        return self.size, check_not_negative(int(parsed["length"])), fields
-
-    def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
-        missing = self.field_names - fields.keys()
-        unknown = fields.keys() - self.field_names
-        if missing or unknown:
-            raise EncodeError(
-                f"header fields: missing {sorted(missing)}, unknown {sorted(unknown)}; "
-                f"expected {sorted(self.field_names)}"
-            )
-        try:
-            return bytes(self._con.build({**fields, "length": length}))
-        except construct.ConstructError as error:
-            raise EncodeError(f"cannot build the frame header: {error}") from None
-
-
 def check_not_negative(length: int) -> int:
     """``length``, or ``InvalidFrame`` if a signed header declared a negative one."""
     if length < 0:
@@ -231,25 +151,13 @@ def check_not_negative(length: int) -> int:
 
 
 def layout_for(header: Any) -> HeaderLayout:
-    """The layout for a ``LengthPrefixed`` header specification."""
+    """The layout for a ``LengthPrefixed`` header specification.
+
+    A string needs only ``struct``; construct is imported for a construct
+    header alone (it costs about 50 ms to import).
+    """
     if isinstance(header, str):
         return VarintLayout() if header == "varint" else StructLayout(header)
-    if not isinstance(header, construct.Construct):
-        raise TypeError(
-            f"header must be a struct format, 'varint' or a construct, not {type(header).__name__}"
-        )
-    if isinstance(header, construct.FormatField):
-        return StructLayout(header.fmtstr)
-    if isinstance(header, construct.BytesInteger) and isinstance(header.length, int):
-        signed, swapped = header.signed, header.swapped
-        if isinstance(signed, bool) and isinstance(swapped, bool):
-            return BytesIntegerLayout(header.length, signed=signed, little=swapped)
-    if isinstance(header, type(construct.VarInt)):
-        return VarintLayout()
-    if isinstance(header, construct.Struct):
-        return ConstructStructLayout(header)
-    try:
-        size = int(header.sizeof())
-    except construct.SizeofError:
-        raise ValueError(f"header construct {header!r} has no fixed size") from None
-    return ConstructIntegerLayout(header, size)
+    from .construct_headers import construct_layout
+
+    return construct_layout(header)

@@ -15,6 +15,7 @@ module                 shows
 ``netstrings``         D. J. Bernstein's netstrings (``Netstring``)
 ``cobs_packets``       binary packets with zero bytes (``COBS``)
 ``slip_packets``       RFC 1055 packets (``SLIP``)
+``own_codec``          a codec of your own: Redis bulk strings, public names only
 ``thread_per_client``  many clients: one thread each
 ``process_per_client`` many clients: one process each
 ``selectors_server``   many clients: one thread, non-blocking sockets
@@ -33,6 +34,7 @@ EXAMPLES = (
     "netstrings",
     "cobs_packets",
     "slip_packets",
+    "own_codec",
     "thread_per_client",
     "process_per_client",
     "selectors_server",
