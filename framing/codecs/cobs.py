@@ -27,11 +27,10 @@ decoding goes on.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
-
 from cobs import cobs as _cobs
 
 from ..core.codec import Codec, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import FrameTooLarge, InvalidFrame
 from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder
@@ -42,15 +41,15 @@ _END = b"\x00"
 _FULL_BLOCK = 0xFF  # a code byte followed by 254 data bytes and no implied zero
 
 
-@dataclass(frozen=True)
-class COBS(Codec):
+class COBS(Frozen, Codec):
     """COBS-encoded payload followed by ``b"\\x00"``."""
 
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
+    _fields = ("max_length",)
+    max_length: int
 
-    def __post_init__(self) -> None:
-        check_max_length(self.max_length)
+    def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        check_max_length(max_length)
+        self._set(max_length=max_length)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """The stuffed payload and its zero byte."""

@@ -26,10 +26,10 @@ bytes become a payload.
 from __future__ import annotations
 
 import re
-from dataclasses import KW_ONLY, dataclass
 
 from ..core.buffer import LONG_DELIMITED_FRAME, ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge
 
@@ -41,19 +41,19 @@ __all__ = ["Delimited", "DelimitedDecoder", "contains"]
 DEFAULT_MAX_LENGTH = 65536
 
 
-@dataclass(frozen=True)
-class Delimited(Codec):
+class Delimited(Frozen, Codec):
     """Payload followed by ``delimiter`` (any non-empty byte string)."""
 
-    delimiter: bytes = b"\n"
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
+    _fields = ("delimiter", "max_length")
+    delimiter: bytes
+    max_length: int
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "delimiter", bytes(self.delimiter))
-        if not self.delimiter:
+    def __init__(self, delimiter: bytes = b"\n", *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        delimiter = bytes(delimiter)
+        if not delimiter:
             raise ValueError("the delimiter must not be empty")
-        check_max_length(self.max_length)
+        check_max_length(max_length)
+        self._set(delimiter=delimiter, max_length=max_length)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """Payload and delimiter; ``EncodeError`` if the payload would not decode back."""

@@ -19,27 +19,26 @@ raises ``IncompleteFrame`` with the bytes of that message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import EncodeError
 
 __all__ = ["FixedLength"]
 
 
-@dataclass(frozen=True)
-class FixedLength(Codec):
+class FixedLength(Frozen, Codec):
     """Messages of exactly ``size`` bytes, back to back."""
 
+    _fields = ("size",)
     size: int
-    max_length: int = field(init=False, repr=False, compare=False)  # always ``size``
+    max_length: int  # always ``size``
 
-    def __post_init__(self) -> None:
-        if isinstance(self.size, bool) or not isinstance(self.size, int) or self.size <= 0:
-            raise ValueError(f"FixedLength size must be a positive integer, not {self.size!r}")
-        object.__setattr__(self, "max_length", self.size)
+    def __init__(self, size: int) -> None:
+        if isinstance(size, bool) or not isinstance(size, int) or size <= 0:
+            raise ValueError(f"FixedLength size must be a positive integer, not {size!r}")
+        self._set(size=size, max_length=size)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """The message itself; ``EncodeError`` unless it is exactly ``size`` bytes."""

@@ -41,11 +41,11 @@ returns each payload as a ``Frame``, a ``bytes`` with the other fields in
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, InvalidFrame
@@ -72,17 +72,17 @@ class Frame(bytes):
         return (type(self), (bytes(self), self.fields))
 
 
-@dataclass(frozen=True, init=False)
-class LengthPrefixed(Codec):
+class LengthPrefixed(Frozen, Codec):
     """A length header, then that many payload bytes."""
 
+    _fields = ("header", "max_length", "includes_header")
     header: Any
     max_length: int
     includes_header: bool
-    _layout: HeaderLayout = field(repr=False, compare=False, hash=False)
+    _layout: HeaderLayout
     # For a struct header: its pack, and what the declared length adds to the payload's.
-    _pack: Callable[[int], bytes] | None = field(repr=False, compare=False, hash=False)
-    _declared_extra: int = field(repr=False, compare=False, hash=False)
+    _pack: Callable[[int], bytes] | None
+    _declared_extra: int
 
     def __init__(
         self,
@@ -103,13 +103,15 @@ class LengthPrefixed(Codec):
                 f"max_length of {max_length} bytes is more than the header {header!r} "
                 f"can declare ({capacity} bytes)"
             )
-        object.__setattr__(self, "header", header)
-        object.__setattr__(self, "max_length", max_length)
-        object.__setattr__(self, "includes_header", bool(includes_header))
-        object.__setattr__(self, "_layout", layout)
         plain = layout.struct if isinstance(layout, StructLayout) else None
-        object.__setattr__(self, "_pack", plain.pack if plain else None)
-        object.__setattr__(self, "_declared_extra", plain.size if plain and includes_header else 0)
+        self._set(
+            header=header,
+            max_length=max_length,
+            includes_header=bool(includes_header),
+            _layout=layout,
+            _pack=plain.pack if plain else None,
+            _declared_extra=plain.size if plain and includes_header else 0,
+        )
 
     def encode_parts(self, message: Buffer, **fields: Any) -> tuple[Buffer, ...]:
         """Header and payload, the payload not copied.

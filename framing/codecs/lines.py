@@ -23,10 +23,9 @@ unterminated last line at EOF is ``IncompleteFrame``, unless
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
-
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, InvalidFrame
 from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder, contains
@@ -37,17 +36,25 @@ _CR = 0x0D
 _LF = 0x0A
 
 
-@dataclass(frozen=True)
-class Lines(Codec):
+class Lines(Frozen, Codec):
     """Text lines ended by ``b"\\n"`` (or ``b"\\r\\n"``)."""
 
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
-    strict_crlf: bool = False
-    allow_unterminated: bool = False
+    _fields = ("max_length", "strict_crlf", "allow_unterminated")
+    max_length: int
+    strict_crlf: bool
+    allow_unterminated: bool
 
-    def __post_init__(self) -> None:
-        check_max_length(self.max_length)
+    def __init__(
+        self,
+        *,
+        max_length: int = DEFAULT_MAX_LENGTH,
+        strict_crlf: bool = False,
+        allow_unterminated: bool = False,
+    ) -> None:
+        check_max_length(max_length)
+        self._set(
+            max_length=max_length, strict_crlf=strict_crlf, allow_unterminated=allow_unterminated
+        )
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """Line and terminator; ``EncodeError`` for ``b"\\n"`` inside or ``b"\\r"`` at the end."""

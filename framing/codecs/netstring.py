@@ -22,10 +22,9 @@ resynchronised on: after any error the decoder stays failed.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
-
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import FrameTooLarge, InvalidFrame
 
@@ -37,15 +36,15 @@ _COMMA = ord(",")
 _ZERO = ord("0")
 
 
-@dataclass(frozen=True)
-class Netstring(Codec):
+class Netstring(Frozen, Codec):
     """``<decimal length>:<payload>,``"""
 
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
+    _fields = ("max_length",)
+    max_length: int
 
-    def __post_init__(self) -> None:
-        check_max_length(self.max_length)
+    def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        check_max_length(max_length)
+        self._set(max_length=max_length)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """Length and colon, payload, comma."""

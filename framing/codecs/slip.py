@@ -23,9 +23,8 @@ ESC_ESC is ``InvalidFrame``; the packet is skipped and decoding goes on.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
-
 from ..core.codec import Codec, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, InvalidFrame
 from .delimited import DEFAULT_MAX_LENGTH, DelimitedDecoder
@@ -39,16 +38,16 @@ ESC_END = b"\xdb\xdc"  # ESC 0334: END data byte
 ESC_ESC = b"\xdb\xdd"  # ESC 0335: ESC data byte
 
 
-@dataclass(frozen=True)
-class SLIP(Codec):
+class SLIP(Frozen, Codec):
     """RFC 1055 packets: escaped payload between END bytes."""
 
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
-    leading_end: bool = True
+    _fields = ("max_length", "leading_end")
+    max_length: int
+    leading_end: bool
 
-    def __post_init__(self) -> None:
-        check_max_length(self.max_length)
+    def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH, leading_end: bool = True) -> None:
+        check_max_length(max_length)
+        self._set(max_length=max_length, leading_end=leading_end)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """END, the escaped payload, END; ``EncodeError`` for an empty message."""

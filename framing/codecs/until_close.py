@@ -24,10 +24,9 @@ message is never buffered past the limit.
 
 from __future__ import annotations
 
-from dataclasses import KW_ONLY, dataclass
-
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import FrameTooLarge
 
@@ -36,15 +35,15 @@ __all__ = ["UntilClose"]
 DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class UntilClose(Codec):
+class UntilClose(Frozen, Codec):
     """One message per stream, ended by the sender's shutdown."""
 
-    _: KW_ONLY
-    max_length: int = DEFAULT_MAX_LENGTH
+    _fields = ("max_length",)
+    max_length: int
 
-    def __post_init__(self) -> None:
-        check_max_length(self.max_length)
+    def __init__(self, *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        check_max_length(max_length)
+        self._set(max_length=max_length)
 
     def encode_parts(self, message: Buffer) -> tuple[Buffer, ...]:
         """The message as it is; the sender must then shut down its write side."""
