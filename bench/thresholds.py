@@ -114,14 +114,18 @@ THRESHOLDS = [
         "LONG_DELIMITED_FRAME",
         "a line this long with no delimiter yet is collected as chunks",
         [1 * KiB, 4 * KiB, 16 * KiB, NEVER],
-        lambda: [lines(size) for size in (2 * KiB, 6 * KiB, 24 * KiB, 96 * KiB)],
+        lambda: [lines(size) for size in (2 * KiB, 6 * KiB, 24 * KiB, 96 * KiB, 1024 * KiB)],
         (buffer, delimited),
     ),
     Threshold(
         "GATHER",
         "small chunks of a collected frame are gathered into bytearrays this long",
         [4 * KiB, 16 * KiB, 64 * KiB, 256 * KiB],
-        lambda: [lp(1024 * KiB, 64, 1024 * KiB + 4), lp(1024 * KiB, 1024, 1024 * KiB + 4)],
+        lambda: [
+            lp(1024 * KiB, 64, 1024 * KiB + 4),
+            lp(1024 * KiB, 1024, 1024 * KiB + 4),
+            lp(16384 * KiB, 1024, 16384 * KiB + 4),
+        ],
     ),
     Threshold(
         "LONG_PIECE",

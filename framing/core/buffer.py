@@ -74,8 +74,10 @@ LARGE_FRAME = 64 * 1024
 # collecting from 4 KiB on was fastest for every line length.
 LONG_DELIMITED_FRAME = 4 * 1024
 # While collecting, chunks shorter than GATHER // 16 are gathered into one of
-# GATHER bytes, so that a trickle of small chunks makes a short list.
-GATHER = 64 * 1024
+# GATHER bytes, so that a trickle of small chunks makes a short list. Swept
+# on 1 and 16 MiB frames: 16 KiB (chunks under 1 KiB gathered) decoded 1 KiB
+# chunks 1.6x faster than 64 KiB did, and 64-byte chunks as fast.
+GATHER = 16 * 1024
 _SMALL_CHUNK = GATHER // 16
 # Delimited pieces at least this long are found one by one with a memchr
 # rather than by bytes.split (measured to cross over at 600 to 700 bytes).
