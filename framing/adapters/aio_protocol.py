@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from typing import cast
 
 from ..core.codec import Codec, Decoder
 from ..errors import ConnectionClosed, FramingError
@@ -85,10 +86,11 @@ class FramedProtocol(asyncio.Protocol):
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         """Keep the transport; apply the write limit; hand over to the owner."""
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not an isinstance check: uvloop's transports are not asyncio.Transport
+        # subclasses, yet have every method used here.
+        self.transport = cast(asyncio.Transport, transport)
         if self._write_limit is not None:
-            transport.set_write_buffer_limits(high=self._write_limit)
+            self.transport.set_write_buffer_limits(high=self._write_limit)
         if self._on_connect is not None:
             self._on_connect(self)
 

@@ -16,15 +16,15 @@ frames wait to go out. An echo server, the socket HOWTO's pattern::
                 sel.register(conn, conn.events)
                 continue
             conn = key.fileobj
-            if mask & selectors.EVENT_READ:
-                try:
+            try:
+                if mask & selectors.EVENT_READ:
                     for message in conn.receive():
                         conn.send(message)
-                except framing.ConnectionClosed:
-                    sel.unregister(conn)
-                    conn.close()
-                    continue
-            conn.flush()
+                conn.flush()
+            except (framing.FramingError, OSError):  # EOF, a bad frame, a reset
+                sel.unregister(conn)  # only this connection ends
+                conn.close()
+                continue
             sel.modify(conn, conn.events)
 
 ``BlockingIOError`` (and ``InterruptedError``) never escape and never lose a
@@ -47,7 +47,7 @@ from ..codecs.until_close import UntilClose
 from ..core.codec import Codec
 from ..core.types import Buffer
 from ..errors import ConnectionClosed, EncodeError
-from .sockio import View, gather, send_vector
+from .sockio import View, gather, owned, send_vector
 
 __all__ = ["FramedConnection"]
 
@@ -111,18 +111,24 @@ class FramedConnection:
         """Read what the socket has now (at most one ``recv``), then every complete message.
 
         Iterate the result to the end: errors (``FrameTooLarge``,
-        ``IncompleteFrame`` at EOF, ...) are raised from the iteration at
-        their place in the stream, after the messages before them. Once the
-        peer has closed and every message has been returned, ``receive()``
-        raises ``ConnectionClosed`` (a closed socket stays readable, so the
-        selector reports it again).
+        ``IncompleteFrame`` at EOF, ...) are raised at their place in the
+        stream, after the messages before them. Messages and errors already
+        buffered come before any new read, so a peer cannot grow the buffer
+        by sending bad frames. Once the peer has closed and every message has
+        been returned, ``receive()`` raises ``ConnectionClosed``, but only
+        when no reply is left to send: until then it returns no message and
+        ``events`` asks only for ``EVENT_WRITE``.
         """
         decoder = self._decoder
-        if decoder.eof:
-            first = decoder.next_frame()
-            if first is None:
-                raise ConnectionClosed("the peer closed the connection")
+        # What is buffered comes first, errors included: a peer that sends one
+        # bad frame after another cannot make the buffer grow a read a time.
+        first = decoder.next_frame()
+        if first is not None:
             return chain((first,), decoder)
+        if decoder.eof:
+            if self.wants_write:  # replies still go out: the caller keeps flushing
+                return iter(())
+            raise ConnectionClosed("the peer closed the connection")
         try:
             received = self._sock.recv_into(self._chunk)
         except (BlockingIOError, InterruptedError):  # a spurious wake-up: nothing to read yet
@@ -148,7 +154,8 @@ class FramedConnection:
             raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
         if self._write_closed and messages:
             raise BrokenPipeError(errno.EPIPE, "cannot send: the write side is shut down")
-        vector = gather(part for message in messages for part in codec.encode_parts(message))
+        parts = (part for message in messages for part in codec.encode_parts(message))
+        vector = owned(gather(parts))  # the queue outlives the call: no view of a bytearray
         if one_message and messages:
             self._write_closed = True
         self._queue += vector
@@ -194,9 +201,14 @@ class FramedConnection:
 
         ``EVENT_WRITE`` while ``wants_write``; ``EVENT_READ`` unless more than
         ``high_water`` bytes are queued (back-pressure: stop reading from a
-        peer that does not read its replies).
+        peer that does not read its replies) or the peer has closed with
+        replies still queued (they go out first; then ``EVENT_READ`` again,
+        for ``receive()`` to say ``ConnectionClosed``).
         """
-        events = selectors.EVENT_WRITE if self.wants_write else 0
-        if self._queued <= self._high_water:
-            events |= selectors.EVENT_READ
-        return events
+        if self.wants_write:
+            if self._decoder.eof or self._queued > self._high_water:
+                return selectors.EVENT_WRITE  # replies to a closed peer; or back-pressure
+            return selectors.EVENT_WRITE | selectors.EVENT_READ
+        # Nothing to send: read, and after the peer's EOF a closed socket is
+        # readable at once, so receive() reports ConnectionClosed.
+        return selectors.EVENT_READ

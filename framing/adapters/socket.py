@@ -50,7 +50,7 @@ from ..errors import ConnectionClosed, EncodeError
 from .exact import recv_exactly, recv_until, send_all
 from .large import LargeFrames
 from .raw import RawStream
-from .sockio import View, gather, send_vector, wire_size
+from .sockio import View, gather, owned, send_vector, wire_size
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
@@ -146,15 +146,14 @@ class FramedSocket:
         goes out first on the next ``send``/``send_many``/``flush`` (so do not
         send the message again).
         """
-        codec = self._codec
-        parts = codec.encode_parts(message)
-        one_message = isinstance(codec, UntilClose)
-        if one_message or wire_size(parts) > SMALL_FRAME:
-            with self._send_lock:
+        with self._send_lock:  # encoded under the lock: switch() cannot come between
+            codec = self._codec
+            parts = codec.encode_parts(message)
+            one_message = isinstance(codec, UntilClose)
+            if one_message or wire_size(parts) > SMALL_FRAME:
                 self._send_locked(gather(parts), 1, one_message)
-            return
-        data = b"".join(parts)  # a small frame: one buffer costs less than a vector
-        with self._send_lock:
+                return
+            data = b"".join(parts)  # a small frame: one buffer costs less than a vector
             if self._unsent or self._write_closed:
                 self._send_locked([data], 1, False)
                 return
@@ -178,12 +177,14 @@ class FramedSocket:
         another thread's.
         """
         messages = list(messages)
-        codec = self._codec
-        one_message = isinstance(codec, UntilClose)
-        if one_message and len(messages) > 1:
-            raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
-        vector = gather(part for message in messages for part in codec.encode_parts(message))
-        with self._send_lock:
+        with self._send_lock:  # encoded under the lock: switch() cannot come between
+            codec = self._codec
+            one_message = isinstance(codec, UntilClose)
+            if one_message and len(messages) > 1:
+                raise EncodeError(
+                    f"UntilClose frames one message per stream, not {len(messages)}"
+                )
+            vector = gather(part for message in messages for part in codec.encode_parts(message))
             self._send_locked(vector, len(messages), one_message)
 
     def _send_locked(self, vector: list[View], frames: int, one_message: bool) -> None:
@@ -205,7 +206,12 @@ class FramedSocket:
 
     def _flush_locked(self) -> None:
         if self._unsent:
-            send_vector(self._sock, self._unsent)
+            try:
+                send_vector(self._sock, self._unsent)
+            except BaseException:
+                # What is left goes out later: not from a buffer the caller may reuse.
+                self._unsent[:] = owned(self._unsent)
+                raise
         if self._write_closed and not self._write_shut:
             self._sock.shutdown(socket.SHUT_WR)
             self._write_shut = True

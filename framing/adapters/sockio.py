@@ -35,6 +35,7 @@ __all__ = [
     "InPlace",
     "View",
     "gather",
+    "owned",
     "send_vector",
     "wait_writable",
     "wire_size",
@@ -92,6 +93,17 @@ def gather(parts: Iterable[Buffer]) -> list[View]:
     if run:
         vector.append(run[0] if len(run) == 1 else b"".join(run))
     return vector
+
+
+def owned(vector: list[View]) -> list[View]:
+    """``vector`` with every view of a mutable buffer copied: safe to keep past the call.
+
+    A queued or unsent part must not change when the caller reuses its
+    ``bytearray``: ``bytes`` and read-only views are kept as they are.
+    """
+    return [
+        bytes(view) if type(view) is memoryview and not view.readonly else view for view in vector
+    ]
 
 
 def can_gather(sock: socket.socket) -> bool:

@@ -28,7 +28,14 @@ from __future__ import annotations
 import re
 
 from ..core.buffer import LONG_DELIMITED_FRAME, ReceiveBuffer
-from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.codec import (
+    Codec,
+    Decoder,
+    as_view,
+    check_max_length,
+    check_not_text,
+    check_payload_length,
+)
 from ..core.frozen import Frozen
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge
@@ -49,6 +56,7 @@ class Delimited(Frozen, Codec):
     max_length: int
 
     def __init__(self, delimiter: bytes = b"\n", *, max_length: int = DEFAULT_MAX_LENGTH) -> None:
+        check_not_text(delimiter, "the delimiter")
         delimiter = bytes(delimiter)
         if not delimiter:
             raise ValueError("the delimiter must not be empty")

@@ -111,6 +111,15 @@ def _split_long(data: bytes, start: int, end: int, delimiter: bytes) -> list[byt
             return pieces
 
 
+def _to_bytes(chunk: Buffer) -> bytes:
+    """A fed chunk as ``bytes``; a ``TypeError`` that says how to make them for a ``str``."""
+    if isinstance(chunk, str):
+        raise TypeError(
+            f"received data must be bytes, not str: encode it first, e.g. {chunk[:20]!r}.encode()"
+        )
+    return bytes(chunk)
+
+
 class ReceiveBuffer:
     """Bytes received and not yet consumed, addressed relative to the read offset.
 
@@ -170,11 +179,9 @@ class ReceiveBuffer:
             # complete it costs an append (small chunks to the bytearray being
             # gathered), and a one-byte search (memchr) for a delimited frame.
             # ``short`` then tells if the frame is surely incomplete.
-            if type(chunk) is bytes:
-                size = len(chunk)
-            else:
-                chunk = bytes(chunk)
-                size = len(chunk)
+            if type(chunk) is not bytes:
+                chunk = _to_bytes(chunk)
+            size = len(chunk)
             if not size:
                 return  # an empty chunk, kept, would be a collected chunk of nothing
             before = self._chunked  # where ``chunk`` starts among the collected bytes
@@ -204,7 +211,7 @@ class ReceiveBuffer:
                     self.short = False
             return
         if type(chunk) is not bytes:
-            chunk = bytes(chunk)
+            chunk = _to_bytes(chunk)
         data, start = self._data, self._start
         left = len(data) - start
         if not left:

@@ -54,7 +54,14 @@ from ..errors import EncodeError, FramingError, IncompleteFrame
 from .buffer import ReceiveBuffer
 from .types import Buffer
 
-__all__ = ["Codec", "Decoder", "as_view", "check_max_length", "check_payload_length"]
+__all__ = [
+    "Codec",
+    "Decoder",
+    "as_view",
+    "check_max_length",
+    "check_not_text",
+    "check_payload_length",
+]
 
 _NOTHING: Iterator[bytes] = iter(())  # exhausted for good: what iteration returns while waiting
 
@@ -63,7 +70,16 @@ def as_view(message: Buffer) -> bytes | memoryview:
     """``message`` as something with a byte length: itself if ``bytes``, else a byte view."""
     if type(message) is bytes:
         return message
+    check_not_text(message, "a message")
     return memoryview(message).cast("B")
+
+
+def check_not_text(data: object, what: str) -> None:
+    """A ``TypeError`` that says how to make bytes, for a ``str`` given where bytes belong."""
+    if isinstance(data, str):
+        raise TypeError(
+            f"{what} must be bytes, not str: encode it first, e.g. {data[:20]!r}.encode()"
+        )
 
 
 def check_payload_length(length: int, max_length: int) -> None:

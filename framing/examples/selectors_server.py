@@ -66,6 +66,11 @@ def serve(listener: socket.socket, clients: int | None = None) -> None:
                 log("server", f"client {number} left mid-line: {error.partial!r}")
                 selector.unregister(conn)
                 conn.close()
+            except (framing.FramingError, OSError) as error:  # a bad frame, a reset, ...
+                # Only this client's connection ends; everyone else is served on.
+                log("server", f"client {number}: {type(error).__name__}: {error}; closing it")
+                selector.unregister(conn)
+                conn.close()
     selector.close()
 
 
