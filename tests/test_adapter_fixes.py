@@ -302,3 +302,87 @@ def test_the_selectors_example_serves_on_past_bad_clients(
         listener.close()
     out = capsys.readouterr().out
     assert "FrameTooLarge" in out
+
+
+def test_a_stalled_large_frame_costs_what_arrived_not_what_was_announced() -> None:
+    import tracemalloc
+
+    a, b = socket.socketpair()
+    with a, b:
+        b.settimeout(0.2)
+        receiver = FramedSocket(b, LengthPrefixed())
+        a.sendall(b"\x01\x00\x00\x00" + b"x" * 100)  # announces 16 MiB, sends 100 bytes
+        tracemalloc.start()
+        try:
+            with pytest.raises(TimeoutError):
+                receiver.recv()
+            _, peak = tracemalloc.get_traced_memory()
+        finally:
+            tracemalloc.stop()
+        assert peak < 1 << 20, f"{peak} bytes held for 104 that arrived"
+        sender = Worker(lambda: a.sendall(b"y" * ((1 << 24) - 100)))  # the rest
+        b.settimeout(TIMEOUT)
+        assert receiver.recv() == b"x" * 100 + b"y" * ((1 << 24) - 100)  # nothing was lost
+        sender.result()
+
+
+def test_aio_logs_a_bad_peer_in_one_line_without_a_traceback(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def main() -> None:
+        finished = asyncio.Event()
+
+        async def handler(stream: framing.aio.FramedStream) -> None:
+            try:
+                await stream.recv()
+            finally:
+                finished.set()
+
+        server = await framing.aio.start_server(handler, "127.0.0.1", 0, LengthPrefixed())
+        async with server:
+            port = server.sockets[0].getsockname()[1]
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.write(b"\xff\xff\xff\xff")  # a header far over max_length
+            await asyncio.wait_for(finished.wait(), TIMEOUT)
+            writer.close()
+            await writer.wait_closed()
+            await asyncio.sleep(0.05)  # the handler task's logging
+
+    with caplog.at_level("DEBUG", logger="framing.aio"):
+        asyncio.run(main())
+    [record] = [r for r in caplog.records if r.name == "framing.aio"]
+    assert record.levelname == "WARNING"
+    assert record.exc_info is None
+    assert "FrameTooLarge: frame of 4294967295 bytes exceeds max_length" in record.getMessage()
+
+
+def test_socketserver_handler_logs_a_bad_peer_in_one_line(
+    caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import socketserver
+
+    class Echo(framing.FramedRequestHandler):
+        codec = LengthPrefixed(max_length=100)
+
+        def handle_message(self, message: bytes) -> bytes:
+            return message
+
+    with caplog.at_level("WARNING", logger="framing.server"):
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Echo)
+        with server:
+            thread = threading.Thread(target=server.serve_forever)
+            thread.start()
+            try:
+                with socket.create_connection(server.server_address, timeout=TIMEOUT) as bad:
+                    bad.sendall(b"\x00\x00\x10\x00")  # 4096 bytes, over max_length
+                    assert bad.recv(10) == b""  # closed
+                with framing.connect(server.server_address, Echo.codec, timeout=TIMEOUT) as good:
+                    good.send(b"still here")
+                    assert good.recv() == b"still here"
+            finally:
+                server.shutdown()
+                thread.join(TIMEOUT)
+    [record] = [r for r in caplog.records if r.name == "framing.server"]
+    expected = "FrameTooLarge: frame of 4096 bytes exceeds max_length of 100 bytes"
+    assert expected in record.getMessage()
+    assert "Traceback" not in capsys.readouterr().err

@@ -42,7 +42,7 @@ from typing import Any, cast
 
 from ..core.codec import Codec
 from ..core.types import Buffer
-from ..errors import ConnectionClosed
+from ..errors import ConnectionClosed, FramingError
 from .aio_protocol import DEFAULT_LIMIT, FramedProtocol, check_limit
 from .aio_stream import FramedStream
 
@@ -244,6 +244,9 @@ class _ProtocolFactory:
             await self._handler(stream)
         except ConnectionClosed:
             logger.debug("%r: the peer closed the connection during the handler", stream)
+        except (FramingError, OSError) as error:
+            # The peer's doing (a bad frame, a reset): one line, no traceback.
+            logger.warning("closing %r: %s: %s", stream, type(error).__name__, error)
         except Exception:
             logger.exception("connection handler %r failed on %r", self._handler, stream)
         finally:

@@ -29,7 +29,7 @@ every other error reaches the server's ``handle_error``.
 
 from __future__ import annotations
 
-import contextlib
+import logging
 import socket
 import socketserver
 from collections.abc import Callable
@@ -38,10 +38,12 @@ from typing import Any, ClassVar
 from ..codecs.length_prefixed import LengthPrefixed
 from ..core.codec import Codec
 from ..core.types import Buffer
-from ..errors import ConnectionClosed
+from ..errors import ConnectionClosed, FramingError
 from .socket import FramedSocket
 
 __all__ = ["FramedRequestHandler", "request_handler"]
+
+logger = logging.getLogger("framing.server")
 
 
 class FramedRequestHandler(socketserver.BaseRequestHandler):
@@ -65,9 +67,15 @@ class FramedRequestHandler(socketserver.BaseRequestHandler):
     framed: FramedSocket
 
     def __init__(self, request: Any, client_address: Any, server: socketserver.BaseServer) -> None:
-        # A client that closes between two messages ends the conversation normally.
-        with contextlib.suppress(ConnectionClosed):
+        # A client that closes between two messages ends the conversation
+        # normally; one that sends a bad frame or resets ends it with one
+        # line on the "framing.server" logger, not socketserver's traceback.
+        try:
             super().__init__(request, client_address, server)
+        except ConnectionClosed:
+            pass
+        except (FramingError, OSError) as error:
+            logger.warning("closing %s: %s: %s", client_address, type(error).__name__, error)
 
     def setup(self) -> None:
         """Wrap the connection in ``self.framed``."""

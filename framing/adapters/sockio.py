@@ -43,6 +43,9 @@ __all__ = [
 
 View = bytes | memoryview  # what a send vector holds: one byte per item, sliceable
 
+# An in-place receive starts with room for this much and doubles as bytes arrive.
+FIRST_CAPACITY = 256 * 1024
+
 # Parts shorter than this are joined into one buffer before a gather send:
 # copying a few hundred bytes costs less than an iovec entry (and a Python
 # object) of their own, and it keeps small frames to one entry each.
@@ -167,27 +170,46 @@ class InPlace:
     receives the rest; ``value()`` hands the result over without a copy.
     ``received()`` is what arrived so far, for putting back when a timeout,
     a signal or EOF stops ``fill()`` early.
+
+    Memory follows the bytes that arrive, not the size announced: the object
+    starts at ``FIRST_CAPACITY`` (or what ``head`` needs) and doubles as it
+    fills, up to exactly ``size``, so a peer that announces a large frame
+    and stalls costs about what it sent.
     """
 
     def __init__(self, size: int, head: Buffer = b"") -> None:
         self._file = io.BytesIO()
-        if size:
-            self._file.seek(size - 1)
-            self._file.write(b"\0")  # one allocation of exactly the final size
-        self._view = self._file.getbuffer()
+        self._view: memoryview | None = None
+        self._capacity = 0
         self.size = size
         self.filled = len(byte_view(head))
-        self._view[: self.filled] = head
+        self._grow(max(self.filled, min(size, FIRST_CAPACITY)))
+        self._buffer()[: self.filled] = head
+
+    def _buffer(self) -> memoryview:
+        assert self._view is not None
+        return self._view
+
+    def _grow(self, capacity: int) -> None:
+        """Make room for ``capacity`` bytes (the file grows in place; a view pins it)."""
+        if self._view is not None:
+            self._view.release()
+        if capacity:
+            self._file.seek(capacity - 1)
+            self._file.write(b"\0")
+        self._view = self._file.getbuffer()
+        self._capacity = capacity
 
     def fill(self, sock: socket.socket) -> bool:
         """Receive until full (True), or until EOF (False); exceptions propagate."""
-        view = self._view
         # No MSG_WAITALL: a signal would cut such a call short *with* data,
         # and a handler that raises (KeyboardInterrupt) then loses the count.
         # A plain recv_into() waiting for data fails with EINTR instead, and
         # the handler's exception leaves nothing behind.
         while self.filled < self.size:
-            with view[self.filled :] as rest:
+            if self.filled == self._capacity:
+                self._grow(min(self.size, 2 * self._capacity))
+            with self._buffer()[self.filled :] as rest:
                 received = sock.recv_into(rest)
             if not received:
                 return False
@@ -196,11 +218,12 @@ class InPlace:
 
     def received(self) -> bytes:
         """The bytes received so far (a copy); the object is done with."""
-        data = self._view[: self.filled].tobytes()
-        self._view.release()
+        view = self._buffer()
+        data = view[: self.filled].tobytes()
+        view.release()
         return data
 
     def value(self) -> bytes:
         """The full ``size`` bytes, uncopied; the object is done with."""
-        self._view.release()
+        self._buffer().release()
         return self._file.getvalue()
