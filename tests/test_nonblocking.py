@@ -120,8 +120,9 @@ def test_a_message_left_at_eof_comes_before_connection_closed(
     assert next(first) == b"a"  # the caller stops half-way...
     b.close()
     wait(conn, READ)
-    conn.receive()  # ...reads EOF, and again does not iterate
+    conn.receive()  # ...and again does not iterate: the message is held, not lost
     assert list(conn.receive()) == [b"b"]  # the message left comes first
+    assert list(conn.receive()) == []  # then EOF is read
     with pytest.raises(ConnectionClosed):
         conn.receive()
 

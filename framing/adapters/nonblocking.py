@@ -41,10 +41,9 @@ import errno
 import selectors
 import socket
 from collections.abc import Iterable, Iterator
-from itertools import chain
 
 from ..codecs.until_close import UntilClose
-from ..core.codec import Codec
+from ..core.codec import Codec, Decoder
 from ..core.types import Buffer
 from ..errors import ConnectionClosed, EncodeError
 from .sockio import View, gather, owned, send_vector
@@ -76,6 +75,7 @@ class FramedConnection:
         self._sock = sock
         self._codec = codec
         self._decoder = codec.decoder()
+        self._held: bytes | None = None  # decoded by receive(), not handed out yet
         self._chunk = bytearray(recv_size)
         self._chunk_view = memoryview(self._chunk)
         self._queue: list[View] = []  # frames waiting to go out, as a send vector
@@ -122,9 +122,11 @@ class FramedConnection:
         decoder = self._decoder
         # What is buffered comes first, errors included: a peer that sends one
         # bad frame after another cannot make the buffer grow a read a time.
-        first = decoder.next_frame()
-        if first is not None:
-            return chain((first,), decoder)
+        # The message decoded to find that out is held until it is handed out.
+        if self._held is None:
+            self._held = decoder.next_frame()
+        if self._held is not None:
+            return self._held_then(decoder)
         if decoder.eof:
             if self.wants_write:  # replies still go out: the caller keeps flushing
                 return iter(())
@@ -138,6 +140,13 @@ class FramedConnection:
         else:
             decoder.feed_eof()
         return iter(decoder)
+
+    def _held_then(self, decoder: Decoder) -> Iterator[bytes]:
+        """The held message (kept if this is never iterated), then the decoder's."""
+        held, self._held = self._held, None
+        assert held is not None
+        yield held
+        yield from decoder
 
     # -- sending -------------------------------------------------------------
 
