@@ -5,6 +5,5 @@ See ``framing.adapters.socket`` for the whole story; every public name is here.
 
 from __future__ import annotations
 
-from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
-
-__all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
+from .adapters.socket import *  # noqa: F403 - this module is that one's public path
+from .adapters.socket import __all__ as __all__
