@@ -386,3 +386,62 @@ def test_socketserver_handler_logs_a_bad_peer_in_one_line(
     expected = "FrameTooLarge: frame of 4096 bytes exceeds max_length of 100 bytes"
     assert expected in record.getMessage()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_receive_called_twice_before_iterating_hands_each_message_out_once() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        conn = FramedConnection(a, Lines())
+        b.sendall(b"one\ntwo\n")
+        first = conn.receive()  # reads both lines
+        assert next(first) == b"one"
+        second, third = conn.receive(), conn.receive()  # "two" is held once
+        assert list(third) == [b"two"]
+        assert list(second) == []
+        assert list(first) == []
+
+
+def test_a_read_only_view_of_a_bytearray_is_copied_when_queued() -> None:
+    a, b = socket.socketpair()
+    b.settimeout(TIMEOUT)
+    with a, b:
+        conn = FramedConnection(a, LengthPrefixed())
+        data = bytearray(b"A" * 4096)
+        conn.send(memoryview(data).toreadonly())
+        data[:] = b"B" * 4096
+        assert conn.flush()
+        assert FramedSocket(b, LengthPrefixed()).recv() == b"A" * 4096
+
+
+def test_a_handler_bug_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> None:
+    import socketserver
+
+    errors: list[BaseException] = []
+
+    class Buggy(framing.FramedRequestHandler):
+        codec = LengthPrefixed()
+
+        def handle_message(self, message: bytes) -> bytes:
+            raise FileNotFoundError("a bug of the handler, not the peer's doing")
+
+    class Server(socketserver.ThreadingTCPServer):
+        def handle_error(self, request: Any, client_address: Any) -> None:
+            import sys
+
+            errors.append(sys.exc_info()[1])  # type: ignore[arg-type]
+
+    with caplog.at_level("WARNING", logger="framing.server"):
+        server = Server(("127.0.0.1", 0), Buggy)
+        with server:
+            thread = threading.Thread(target=server.serve_forever)
+            thread.start()
+            try:
+                with framing.connect(server.server_address, Buggy.codec, timeout=TIMEOUT) as fs:
+                    fs.send(b"x")
+                    with pytest.raises(framing.ConnectionClosed):
+                        fs.recv()
+            finally:
+                server.shutdown()
+                thread.join(TIMEOUT)
+    assert [type(error) for error in errors] == [FileNotFoundError]
+    assert not [r for r in caplog.records if r.name == "framing.server"]

@@ -235,7 +235,11 @@ CODECS = [
     COBS(),
     SLIP(leading_end=False),  # its leading END would be skipped between messages
 ]
-MESSAGES = st.lists(st.binary(max_size=12).map(lambda m: m.replace(b"\n", b".")), max_size=8)
+# Mostly short messages; now and then one long enough to be collected as chunks.
+_LONG = st.integers(4 * 1024 + 1, 6 * 1024).map(lambda size: b"z" * size)
+MESSAGES = st.lists(
+    st.one_of(st.binary(max_size=12), _LONG).map(lambda m: m.replace(b"\n", b".")), max_size=8
+)
 
 
 def encodable(codec: framing.Codec, messages: list[bytes]) -> list[bytes]:
@@ -258,6 +262,7 @@ class Interleavings(RuleBasedStateMachine):
         super().__init__()
         self.seen: list[bytes] = []
         self.sent = 0  # wire bytes fed so far
+        self.ended: set[int] = set()  # the iterators (by id; the bundle keeps them) that ended
 
     @initialize(codec=st.sampled_from(CODECS), messages=MESSAGES)
     def start(self, codec: framing.Codec, messages: list[bytes]) -> None:
@@ -266,7 +271,7 @@ class Interleavings(RuleBasedStateMachine):
         self.wire = b"".join(map(codec.encode, self.expected))
         self.decoder = codec.decoder()
 
-    @rule(size=st.one_of(st.integers(0, 20), st.just(1 << 20)))
+    @rule(size=st.one_of(st.integers(0, 20), st.integers(1000, 5000), st.just(1 << 20)))
     @precondition(lambda self: not self.decoder.eof)
     def feed(self, size: int) -> None:
         chunk = self.wire[self.sent : self.sent + size]
@@ -279,16 +284,26 @@ class Interleavings(RuleBasedStateMachine):
         self.decoder.feed_eof()
 
     @rule(target=iterators)
-    def take_iterator(self) -> Iterator[bytes]:
-        return iter(self.decoder)
+    def take_iterator(self) -> tuple[framing.Decoder, Iterator[bytes]]:
+        return self.decoder, iter(self.decoder)
 
-    @rule(messages=iterators, count=st.integers(1, 4))
-    def read_from(self, messages: Iterator[bytes], count: int) -> None:
+    @rule(taken=iterators, count=st.integers(1, 4))
+    def read_from(self, taken: tuple[framing.Decoder, Iterator[bytes]], count: int) -> None:
+        decoder, messages = taken
+        if id(messages) in self.ended:  # an ended iterator stays ended, as Python's do
+            assert next(messages, None) is None
+            return
         for message in messages:
             self.seen.append(message)
             count -= 1
             if not count:
                 break
+        else:  # the iterator ended: then its decoder has no message ready
+            self.ended.add(id(messages))
+            message = decoder.next_frame()
+            if message is not None:
+                self.seen.append(message)
+            assert message is None, f"an iterator ended with {message[:20]!r}... ready"
 
     @rule()
     def next_frame(self) -> None:
@@ -348,3 +363,58 @@ def test_the_example_codec_refuses_what_its_decoder_would() -> None:
     assert repr(Bulk(max_length=4)) == "Bulk(max_length=4)"
     with pytest.raises(framing.EncodeError, match="5 bytes is more than 4"):
         Bulk(max_length=4).encode(b"12345")
+
+
+# -- found in review: each failed before its fix -------------------------------
+
+
+def test_detach_while_a_too_long_line_is_skipped_hands_over_no_part_of_it() -> None:
+    decoder = Lines(max_length=10).decoder()
+    decoder.feed(b"x" * 20)
+    with pytest.raises(framing.FrameTooLarge):
+        list(decoder)
+    decoder.feed(b"yyy\nnext\n")  # the rest of the bad line, then a good one
+    successor = Lines().decoder()
+    successor.feed(decoder.detach())
+    assert list(successor) == [b"next"]
+
+
+def test_an_iterator_taken_while_a_frame_arrives_sees_what_comes_later() -> None:
+    decoder = LengthPrefixed("!H").decoder()
+    decoder.feed(b"\x00\x05he")
+    assert list(decoder) == []
+    waiting = iter(decoder)
+    decoder.feed(b"llo")
+    assert list(waiting) == [b"hello"]
+    decoder.feed(b"\x00\x05he")
+    assert list(decoder) == []
+    waiting = iter(decoder)
+    decoder.feed_eof()
+    with pytest.raises(IncompleteFrame):
+        next(waiting)
+
+
+def test_the_iterator_after_a_large_frame_goes_on_after_an_error() -> None:
+    from framing.core.buffer import LONG_DELIMITED_FRAME
+
+    def read(chunks: list[bytes]) -> list[object]:
+        decoder = Lines(max_length=LONG_DELIMITED_FRAME + 500).decoder()
+        events: list[object] = []
+        for chunk in chunks[:-1]:
+            decoder.feed(chunk)
+            assert list(decoder) == []  # a long line begins: collected from here on
+        decoder.feed(chunks[-1])
+        messages = iter(decoder)
+        for _ in range(4):
+            try:
+                events.append(next(messages))
+            except StopIteration:
+                break
+            except framing.FrameTooLarge:
+                events.append("FrameTooLarge")
+        return events
+
+    long = b"x" * (LONG_DELIMITED_FRAME + 600) + b"\nok\nok2\n"
+    whole = read([long])
+    cut = read([long[: LONG_DELIMITED_FRAME + 100], long[LONG_DELIMITED_FRAME + 100 :]])
+    assert whole == cut == ["FrameTooLarge", b"ok", b"ok2"]

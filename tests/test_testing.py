@@ -361,6 +361,20 @@ class UnboundedDecoder(MagicDecoder):
         return buffer.take(length)
 
 
+class Hoards(Magic):
+    """Bug: keeps bytes it cannot decode instead of reporting them, so garbage piles up."""
+
+    def decoder(self) -> MagicDecoder:
+        return HoardsDecoder(self)
+
+
+class HoardsDecoder(MagicDecoder):
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        if buffer.peek(2) != b"MG"[: len(buffer)]:
+            return None  # never InvalidFrame: held for ever, whatever comes
+        return super().decode(buffer)
+
+
 class LosesHeader(Magic):
     """Bug: consumes the header as soon as it is read, so detach() loses it."""
 
@@ -463,7 +477,8 @@ class ForgetsOnDetachDecoder(MagicDecoder):
     [
         (ChunkBound(), "decoded|fed"),
         (RaisesValueError(), "length too large.*not a FramingError"),
-        (Unbounded(), "over max_length=20, gave .* instead of FrameTooLarge"),
+        (Unbounded(), "over max_length=20, gave .* instead of FrameTooLarge|more than the bound"),
+        (Hoards(), "bytes buffered, more than the bound"),
         (LosesHeader(), "detach"),
         (ShortPartial(), "not IncompleteFrame with it|fed"),
         (ErrorFirst(), "expected .* first|a cut frame changed|fed one byte at a time"),

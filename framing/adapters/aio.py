@@ -42,9 +42,10 @@ from typing import Any, cast
 
 from ..core.codec import Codec
 from ..core.types import Buffer
-from ..errors import ConnectionClosed, FramingError
+from ..errors import ConnectionClosed
 from .aio_protocol import DEFAULT_LIMIT, FramedProtocol, check_limit
 from .aio_stream import FramedStream
+from .sockio import PEER_ERRORS
 
 __all__ = [
     "DEFAULT_LIMIT",
@@ -244,7 +245,7 @@ class _ProtocolFactory:
             await self._handler(stream)
         except ConnectionClosed:
             logger.debug("%r: the peer closed the connection during the handler", stream)
-        except (FramingError, OSError) as error:
+        except PEER_ERRORS as error:
             # The peer's doing (a bad frame, a reset): one line, no traceback.
             logger.warning("closing %r: %s: %s", stream, type(error).__name__, error)
         except Exception:

@@ -144,8 +144,8 @@ class FramedConnection:
     def _held_then(self, decoder: Decoder) -> Iterator[bytes]:
         """The held message (kept if this is never iterated), then the decoder's."""
         held, self._held = self._held, None
-        assert held is not None
-        yield held
+        if held is not None:  # another receive() may have handed it out already
+            yield held
         yield from decoder
 
     # -- sending -------------------------------------------------------------

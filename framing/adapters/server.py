@@ -23,8 +23,11 @@ server: ``TCPServer``, ``ThreadingTCPServer``, ``ForkingTCPServer``,
     server = socketserver.ThreadingTCPServer(addr, request_handler(codec, echo))
 
 A client that closes between two messages is the normal end of a
-connection: ``ConnectionClosed`` raised out of your code ends it quietly;
-every other error reaches the server's ``handle_error``.
+connection: ``ConnectionClosed`` raised out of your code ends it quietly. A
+client's fault (a bad frame, a frame cut short, a reset, a timeout: the
+``PEER_ERRORS``) ends it with one WARNING line on the ``framing.server``
+logger; every other error, a bug in your handler, reaches the server's
+``handle_error`` with its traceback.
 """
 
 from __future__ import annotations
@@ -38,8 +41,9 @@ from typing import Any, ClassVar
 from ..codecs.length_prefixed import LengthPrefixed
 from ..core.codec import Codec
 from ..core.types import Buffer
-from ..errors import ConnectionClosed, FramingError
+from ..errors import ConnectionClosed
 from .socket import FramedSocket
+from .sockio import PEER_ERRORS
 
 __all__ = ["FramedRequestHandler", "request_handler"]
 
@@ -74,7 +78,7 @@ class FramedRequestHandler(socketserver.BaseRequestHandler):
             super().__init__(request, client_address, server)
         except ConnectionClosed:
             pass
-        except (FramingError, OSError) as error:
+        except PEER_ERRORS as error:
             logger.warning("closing %s: %s: %s", client_address, type(error).__name__, error)
 
     def setup(self) -> None:

@@ -29,9 +29,11 @@ from collections.abc import Iterable
 from typing import cast
 
 from ..core.types import Buffer
+from ..errors import FrameTooLarge, IncompleteFrame, InvalidFrame
 
 __all__ = [
     "IOV_MAX",
+    "PEER_ERRORS",
     "InPlace",
     "View",
     "gather",
@@ -102,11 +104,18 @@ def owned(vector: list[View]) -> list[View]:
     """``vector`` with every view of a mutable buffer copied: safe to keep past the call.
 
     A queued or unsent part must not change when the caller reuses its
-    ``bytearray``: ``bytes`` and read-only views are kept as they are.
+    ``bytearray``: ``bytes``, and views of ``bytes``, are kept as they are; a
+    view of anything else (even a read-only view of a ``bytearray``) is copied.
     """
     return [
-        bytes(view) if type(view) is memoryview and not view.readonly else view for view in vector
+        bytes(view) if type(view) is memoryview and not isinstance(view.obj, bytes) else view
+        for view in vector
     ]
+
+
+#: Errors that a peer causes, not the program: a server logs them in one line
+#: and closes that connection. (An ``EncodeError`` is the program's own.)
+PEER_ERRORS = (FrameTooLarge, InvalidFrame, IncompleteFrame, ConnectionError, TimeoutError)
 
 
 def can_gather(sock: socket.socket) -> bool:

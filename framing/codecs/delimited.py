@@ -242,6 +242,12 @@ class DelimitedDecoder(Decoder):
                 return start
         return end
 
+    def detach(self) -> bytes:
+        """The buffered bytes after the frame being skipped, if any (they are no message)."""
+        if self._skipping and self._error is None:
+            self._skip()  # up to its delimiter; if none came yet, the next decoder starts mid-frame
+        return super().detach()
+
     def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
         """The end of a skipped frame is no error; any other unterminated frame is."""
         if self._skipping:

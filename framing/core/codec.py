@@ -63,9 +63,6 @@ __all__ = [
     "check_payload_length",
 ]
 
-_NOTHING: Iterator[bytes] = iter(())  # exhausted for good: what iteration returns while waiting
-
-
 def as_view(message: Buffer) -> bytes | memoryview:
     """``message`` as something with a byte length: itself if ``bytes``, else a byte view."""
     if type(message) is bytes:
@@ -179,6 +176,33 @@ class _Batch:
         return wire
 
 
+class _AfterLargeFrame:
+    """The large frame being collected, if complete, then the rest of its last chunk in a batch.
+
+    A batch cannot take a frame still held as collected chunks, and the chunk
+    that completes it usually holds more frames: they should not all go one by
+    one. Like the other iterators, it goes on after an error.
+    """
+
+    __slots__ = ("decoder", "rest")
+
+    def __init__(self, decoder: Decoder) -> None:
+        self.decoder = decoder
+        self.rest: Iterator[bytes] | None = None  # iter(decoder), once the large frame is out
+
+    def __iter__(self) -> _AfterLargeFrame:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.rest is not None:
+            return next(self.rest)
+        frame = self.decoder.next_frame()
+        if frame is None:
+            raise StopIteration
+        self.rest = iter(self.decoder)
+        return frame
+
+
 class Decoder(ABC):
     """Turns received bytes into messages, whatever the chunking.
 
@@ -267,27 +291,17 @@ class Decoder(ABC):
             self._batch = None
         buffer = self._buffer
         if buffer.short and not self._eof:
-            return _NOTHING  # a frame still arriving: one check per chunk
+            # A frame still arriving: nothing to batch. The iterator asks
+            # again when advanced (more may have been fed, or EOF).
+            return iter(self.next_frame, None)
         if self._error is None and not buffer.collecting:
             messages = self._take_batch()
             if messages:
                 batch = self._batch = _Batch(messages, self._batch_overhead, self._rebuild_wire)
                 return chain(batch.iterator, iter(self.next_frame, None))
         if buffer.collecting:
-            return self._after_large_frame()
+            return _AfterLargeFrame(self)
         return iter(self.next_frame, None)
-
-    def _after_large_frame(self) -> Iterator[bytes]:
-        """The large frame being collected, if complete, then the rest of its last chunk in a batch.
-
-        A batch cannot take a frame still held as collected chunks, and the
-        chunk that completes it usually holds more frames: they should not
-        all go one by one.
-        """
-        frame = self.next_frame()
-        if frame is not None:
-            yield frame
-            yield from self
 
     def __next__(self) -> bytes:
         """The next message; ``StopIteration`` when more data is needed."""
@@ -318,7 +332,8 @@ class Decoder(ABC):
         """Hand over the buffered bytes that are not yet part of a message; leave the decoder empty.
 
         The way to switch protocols mid-stream: feed what this returns to the
-        next protocol's decoder. Iterators taken before end here.
+        next protocol's decoder. No iterator taken before hands out a message
+        whose bytes this returns.
         """
         batch = self._batch
         data = self._buffer.take_all()
