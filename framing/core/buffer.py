@@ -32,7 +32,9 @@ The storage is picked for speed:
   as what remains (amortised O(1) per byte);
 - a large frame (``expect()`` of at least ``LARGE_FRAME`` bytes, or a long
   delimited one, ``_collect_until()``) is kept as the list of chunks fed, and
-  joined once when complete: one copy, as ``b"".join`` does. Each chunk is
+  joined once when complete: one copy, as ``b"".join`` does (a ``find`` for
+  another needle, ``peek``, ``count`` or an ``unpack`` that reaches into the
+  chunks joins them early, at the cost of one more copy of the frame). Each chunk is
   searched for the delimiter once, as it is fed, and ``short`` tells the
   decoder, without a call, that the frame is surely incomplete, so a chunk of
   a large frame costs little more than a list append. Small chunks are first
