@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from construct import Const, Int8ub, Int16ub, Struct
 
 import framing
 import framing.aio
@@ -445,3 +446,42 @@ def test_a_handler_bug_keeps_its_traceback(caplog: pytest.LogCaptureFixture) -> 
                 thread.join(TIMEOUT)
     assert [type(error) for error in errors] == [FileNotFoundError]
     assert not [r for r in caplog.records if r.name == "framing.server"]
+
+
+HEADER_CODEC = LengthPrefixed(
+    Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int16ub)
+)
+
+
+def test_every_adapter_sends_a_structs_fields_as_keywords() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        b.settimeout(TIMEOUT)
+        receiver = FramedSocket(b, HEADER_CODEC)
+        FramedSocket(a, HEADER_CODEC).send(b"ping", type=1)
+        conn = FramedConnection(a, HEADER_CODEC)
+        conn.send(b"pong", type=2)
+        assert conn.flush()
+        first, second = receiver.recv(), receiver.recv()
+        assert (first, first.fields) == (b"ping", {"type": 1})  # type: ignore[attr-defined]
+        assert (second, second.fields) == (b"pong", {"type": 2})  # type: ignore[attr-defined]
+
+        async def main() -> None:
+            stream = await framing.aio.wrap_streams(
+                *await asyncio.open_connection(sock=a.dup()), HEADER_CODEC
+            )
+            async with stream:
+                await stream.send(b"aio", type=3)
+
+        asyncio.run(main())
+        third = receiver.recv()
+        assert (third, third.fields) == (b"aio", {"type": 3})  # type: ignore[attr-defined]
+
+
+def test_fields_for_a_codec_whose_frames_carry_none_are_refused() -> None:
+    a, b = socket.socketpair()
+    with a, b:
+        with pytest.raises(framing.EncodeError, match="has no fields"):
+            FramedSocket(a, LengthPrefixed()).send(b"x", type=1)
+        with pytest.raises(TypeError, match="unexpected keyword argument 'type'"):
+            FramedConnection(a, Lines()).send(b"x", type=1)

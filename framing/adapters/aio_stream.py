@@ -22,6 +22,7 @@ from ..core.codec import Codec
 from ..core.types import Buffer
 from ..errors import ConnectionClosed, EncodeError
 from .aio_protocol import FramedProtocol
+from .sockio import encode_parts
 
 __all__ = ["FramedStream"]
 
@@ -95,8 +96,10 @@ class FramedStream:
 
     # -- sending ---------------------------------------------------------------
 
-    async def send(self, message: Buffer) -> None:
+    async def send(self, message: Buffer, **fields: Any) -> None:
         """Send one whole message, then wait while the write buffer is above its high-water mark.
+
+        ``fields`` are a ``Struct`` header's other fields, as ``LengthPrefixed.encode`` takes them.
 
         Frames from concurrent tasks never interleave (each is written in one
         synchronous step). With ``UntilClose`` the write side is shut down
@@ -105,7 +108,7 @@ class FramedStream:
         written already.
         """
         self._check_writable()
-        parts = self._codec.encode_parts(message)
+        parts = encode_parts(self._codec, message, fields)
         if type(message) is bytes and len(message) < _JOIN_LIMIT:
             self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
         else:

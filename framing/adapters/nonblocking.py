@@ -41,12 +41,13 @@ import errno
 import selectors
 import socket
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from ..codecs.until_close import UntilClose
 from ..core.codec import Codec, Decoder
 from ..core.types import Buffer
 from ..errors import ConnectionClosed, EncodeError
-from .sockio import View, gather, owned, send_vector
+from .sockio import View, encode_parts, gather, owned, send_vector
 
 __all__ = ["FramedConnection"]
 
@@ -150,20 +151,25 @@ class FramedConnection:
 
     # -- sending -------------------------------------------------------------
 
-    def send(self, message: Buffer) -> None:
-        """Queue one message's frame (no I/O: ``flush()`` sends). ``UntilClose``: then EOF."""
-        self.send_many([message])
+    def send(self, message: Buffer, **fields: Any) -> None:
+        """Queue one message's frame (no I/O: ``flush()`` sends). ``UntilClose``: then EOF.
+
+        ``fields`` are a ``Struct`` header's other fields, as ``LengthPrefixed.encode`` takes them.
+        """
+        self._queue_frames([message], fields)
 
     def send_many(self, messages: Iterable[Buffer]) -> None:
         """Queue several frames, all encoded first (an ``EncodeError`` queues none)."""
-        messages = list(messages)
+        self._queue_frames(list(messages), {})
+
+    def _queue_frames(self, messages: list[Buffer], fields: dict[str, Any]) -> None:
         codec = self._codec
         one_message = isinstance(codec, UntilClose)
         if one_message and len(messages) > 1:
             raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
         if self._write_closed and messages:
             raise BrokenPipeError(errno.EPIPE, "cannot send: the write side is shut down")
-        parts = (part for message in messages for part in codec.encode_parts(message))
+        parts = (part for message in messages for part in encode_parts(codec, message, fields))
         vector = owned(gather(parts))  # the queue outlives the call: no view of a bytearray
         if one_message and messages:
             self._write_closed = True

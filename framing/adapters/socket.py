@@ -41,7 +41,7 @@ import socket
 import threading
 from collections.abc import Iterable, Iterator
 from types import TracebackType
-from typing import Union
+from typing import Any, Union
 
 from ..codecs.until_close import UntilClose
 from ..core.codec import Codec, Decoder
@@ -50,7 +50,7 @@ from ..errors import ConnectionClosed, EncodeError
 from .exact import recv_exactly, recv_until, send_all
 from .large import LargeFrames
 from .raw import RawStream
-from .sockio import View, gather, owned, send_vector, wire_size
+from .sockio import View, encode_parts, gather, owned, send_vector, wire_size
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
@@ -128,8 +128,11 @@ class FramedSocket:
 
     # -- sending -------------------------------------------------------------
 
-    def send(self, message: Buffer) -> None:
-        """Send one whole message: ``codec.encode(message)``, looping over partial sends.
+    def send(self, message: Buffer, **fields: Any) -> None:
+        """Send one whole message: ``codec.encode(message, **fields)``, looping over partial sends.
+
+        ``fields`` are a ``Struct`` header's other fields (``type=1``), as
+        ``LengthPrefixed.encode`` takes them.
 
         A frame of up to 16 KiB is joined and sent with one ``send``; a larger
         one goes out by scatter/gather (``sendmsg``), its payload not copied.
@@ -148,7 +151,7 @@ class FramedSocket:
         """
         with self._send_lock:  # encoded under the lock: switch() cannot come between
             codec = self._codec
-            parts = codec.encode_parts(message)
+            parts = encode_parts(codec, message, fields)
             one_message = isinstance(codec, UntilClose)
             if one_message or wire_size(parts) > SMALL_FRAME:
                 self._send_locked(gather(parts), 1, one_message)

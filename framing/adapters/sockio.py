@@ -26,8 +26,9 @@ import select
 import socket
 import sys
 from collections.abc import Iterable
-from typing import cast
+from typing import Any, cast
 
+from ..core.codec import Codec
 from ..core.types import Buffer
 from ..errors import FrameTooLarge, IncompleteFrame, InvalidFrame
 
@@ -36,6 +37,7 @@ __all__ = [
     "PEER_ERRORS",
     "InPlace",
     "View",
+    "encode_parts",
     "gather",
     "owned",
     "send_vector",
@@ -98,6 +100,19 @@ def gather(parts: Iterable[Buffer]) -> list[View]:
     if run:
         vector.append(run[0] if len(run) == 1 else b"".join(run))
     return vector
+
+
+def encode_parts(codec: Codec, message: Buffer, fields: dict[str, Any]) -> tuple[Buffer, ...]:
+    """``codec.encode_parts(message, **fields)``: what every adapter's ``send`` frames.
+
+    ``fields`` are a header's other fields (a ``LengthPrefixed`` codec with a
+    construct ``Struct`` header); a codec whose frames carry none refuses them.
+    """
+    if not fields:
+        return codec.encode_parts(message)
+    encode: Any = codec.encode_parts  # only some codecs take fields: they say so if not
+    parts: tuple[Buffer, ...] = encode(message, **fields)
+    return parts
 
 
 def owned(vector: list[View]) -> list[View]:
