@@ -45,7 +45,9 @@ example when broken):
    ``max_length`` (made by a copy of the codec with a larger limit), give
    those messages and then ``FrameTooLarge``, however the stream is cut.
    Checked for codecs whose ``max_length`` is at most 4096 (a larger limit
-   would make each example slow), except ``UntilClose``-like ones.
+   would make each example slow), except ``UntilClose``-like ones and codecs
+   whose copy, given a larger limit, still cannot frame a longer message
+   (``FixedLength``, say): for those this check is skipped.
 """
 
 from __future__ import annotations
@@ -674,7 +676,9 @@ def _relaxed(codec: CodecLike) -> Any:
     """A copy of ``codec`` that encodes longer messages, to make frames it must refuse.
 
     None when there is no small ``max_length`` to exceed (a frame past a
-    large one would take too long to build), or the codec cannot be copied.
+    large one would take too long to build), or when the copy cannot be made
+    or still refuses a longer message, for whatever reason (check 7 is then
+    skipped, as the module docstring says).
     """
     import copy
 

@@ -34,8 +34,8 @@ The storage is picked for speed:
   delimited one, ``_collect_until()``) is kept as the list of chunks fed, and
   joined once when complete: one copy, as ``b"".join`` does (a ``find`` for
   another needle, ``peek``, ``count`` or an ``unpack`` that reaches into the
-  chunks joins them early, at the cost of one more copy of the frame). Each chunk is
-  searched for the delimiter once, as it is fed, and ``short`` tells the
+  chunks joins them early, at the cost of one more copy of the frame). Each
+  chunk is searched for the delimiter once, as it is fed, and ``short`` tells the
   decoder, without a call, that the frame is surely incomplete, so a chunk of
   a large frame costs little more than a list append. Small chunks are first
   gathered into a ``bytearray`` of up to ``GATHER`` bytes, so the list stays
@@ -63,8 +63,8 @@ __all__ = [
     "ReceiveBuffer",
 ]
 
-# Each threshold is swept by ``python bench/run.py --only thresholds``, which
-# shows where it crosses over on the machine at hand.
+# Each threshold is swept by ``python bench/thresholds.py``, which shows
+# where it crosses over on the machine at hand.
 
 # Frames at least this long are collected as a list of chunks (see expect()):
 # joining them once beats growing a bytearray, which copies, reallocates and
