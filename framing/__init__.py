@@ -15,11 +15,12 @@ bytes and back, whatever way the bytes are cut into ``recv()`` chunks::
     b'world'
 
 The layers, bottom to top: ``framing.errors``; ``framing.core`` (the receive
-buffer, the codec contract, length headers); ``framing.codecs`` (one module
-per style); ``framing.adapters`` (sockets, selectors, ``socketserver``,
-asyncio); ``framing.cli``. The public names are the ones below, and the
-modules ``framing.errors``, ``framing.socket``, ``framing.aio`` and
-``framing.testing``. The socket adapters are imported on first use, so that
+buffer, the codec contract, length headers, the sans-I/O ``Connection``);
+``framing.codecs`` (one module per style); ``framing.adapters`` (sockets,
+selectors, ``socketserver``, asyncio, anyio); ``framing.cli``. The public
+names are the ones below, and the modules ``framing.errors``,
+``framing.socket``, ``framing.aio``, ``framing.anyio`` (the ``anyio`` extra)
+and ``framing.testing``. The socket adapters are imported on first use, so that
 a program that only encodes and decodes does not pay for them.
 """
 
@@ -39,6 +40,7 @@ from .codecs.spec import codec_from_spec
 from .codecs.until_close import UntilClose
 from .core.buffer import ReceiveBuffer
 from .core.codec import Codec, Decoder
+from .core.connection import Connection
 from .core.types import Buffer
 from .errors import (
     ConnectionClosed,
@@ -59,6 +61,7 @@ __all__ = [
     "SLIP",
     "Buffer",
     "Codec",
+    "Connection",
     "ConnectionClosed",
     "Decoder",
     "Delimited",

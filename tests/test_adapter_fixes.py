@@ -140,7 +140,7 @@ def test_repeated_bad_frames_do_not_grow_a_connection() -> None:
                 errors += 1
             except BlockingIOError:  # pragma: no cover - receive() never lets it out
                 raise
-            assert conn._decoder.buffered <= 16 + 4096 + len(line)
+            assert conn.connection.buffered <= 16 + 4096 + len(line)
             if errors == 2000:
                 break
         assert errors == 2000

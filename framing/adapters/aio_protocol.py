@@ -1,9 +1,10 @@
-"""The asyncio protocol under ``framing.aio``: transport bytes straight into a decoder.
+"""The asyncio protocol under ``framing.aio``: transport bytes straight into a ``Connection``.
 
-Reading. ``data_received`` feeds the connection's decoder and nothing else;
-``next_message()`` (what ``FramedStream.recv()`` calls) takes one message out
-of it. A message therefore leaves the decoder only in the synchronous step
-that returns it to the caller, which gives three properties at once:
+Reading. ``data_received`` feeds the connection's framing state (a
+``framing.Connection``: its decoder) and nothing else; ``next_message()``
+(what ``FramedStream.recv()`` calls) takes one message out of it. A message
+therefore leaves the decoder only in the synchronous step that returns it to
+the caller, which gives three properties at once:
 
 - a ``recv()`` cancelled while it waits loses nothing (nothing was taken);
 - a framing error is raised at its exact place in the stream, after every
@@ -11,7 +12,7 @@ that returns it to the caller, which gives three properties at once:
 - ``switch(codec)`` hands every byte not yet returned as a message to the new
   codec's decoder (nothing was decoded ahead with the old codec).
 
-Flow control, reading: the decoder's ``buffered`` bytes are the unread
+Flow control, reading: the connection's ``buffered`` bytes are the unread
 messages (plus one partial frame). When they exceed ``limit``, reading pauses
 (``transport.pause_reading()``), so they never exceed ``limit`` plus one read;
 it resumes when the consumer asks for a message the buffered bytes do not
@@ -22,9 +23,9 @@ the bytes fed since the last measurement could have crossed ``limit``, and a
 measurement above ``limit // 2`` pauses (so measurements are at least
 ``limit // 2`` fed bytes apart).
 
-Messages come from ``iter(decoder)``, which decodes every complete frame of
-the buffer as one batch; the iterator is renewed when it runs dry or new
-bytes arrive.
+Messages come from ``Connection.next_message()``, which decodes every
+complete frame of the buffer as one batch. Unframed reads
+(``recv_exactly``, ``recv_until``) go through the same connection.
 
 Flow control, writing: the transport calls ``pause_writing()`` /
 ``resume_writing()`` when its buffer crosses its high / low water marks (as
@@ -34,17 +35,19 @@ asyncio's ``FlowControlMixin``); ``drain()`` waits for the resume.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
-from typing import cast
+from collections.abc import Callable
+from typing import TypeVar, cast
 
-from ..core.codec import Codec, Decoder
-from ..errors import ConnectionClosed, FramingError
+from ..core.codec import Codec
+from ..core.connection import Connection
 
 __all__ = ["DEFAULT_LIMIT", "FramedProtocol", "check_limit"]
 
 # Received bytes held before reading pauses: asyncio's StreamReader pauses at
 # twice its 64 KiB limit; one read of a selector transport is up to 256 KiB.
 DEFAULT_LIMIT = 256 * 1024
+
+_T = TypeVar("_T")
 
 
 def check_limit(limit: int) -> None:
@@ -65,15 +68,14 @@ class FramedProtocol(asyncio.Protocol):
         on_connect: Callable[[FramedProtocol], None] | None = None,
     ) -> None:
         check_limit(limit)
-        self.decoder: Decoder = codec.decoder()  # replaced by switch()
+        self.connection = Connection(codec)  # the framing state: decoder, half-close
         self.transport: asyncio.Transport | None = None
         self._limit = limit  # pause reading above this many buffered bytes
         self._write_limit = write_limit  # the transport's write high-water mark, if set
         self._on_connect = on_connect  # called once connection_made() has run
         self._loop = asyncio.get_running_loop()
         self._reading_paused = False
-        self._estimate = 0  # at least decoder.buffered: last measured plus fed since
-        self._messages: Iterator[bytes] | None = None  # iter(decoder), renewed when dry
+        self._estimate = 0  # at least connection.buffered: last measured plus fed since
         self._waiter: asyncio.Future[None] | None = None  # the recv() waiting for bytes
         self._writing_paused = False
         self._drain_waiters: list[asyncio.Future[None]] = []
@@ -95,15 +97,14 @@ class FramedProtocol(asyncio.Protocol):
             self._on_connect(self)
 
     def data_received(self, data: bytes) -> None:
-        """Feed the decoder; wake a waiting ``recv()``, or pause when too much is unread."""
+        """Feed the connection; wake a waiting ``recv()``, or pause when too much is unread."""
         if self._closing:  # the stream was closed: nobody will read these
             return
-        decoder = self.decoder
-        decoder.feed(data)
-        self._messages = None  # renew the iterator: batch the new bytes
+        connection = self.connection
+        connection.receive_data(data)
         estimate = self._estimate = self._estimate + len(data)
         if estimate > self._limit and not self._reading_paused:
-            buffered = self._estimate = decoder.buffered
+            buffered = self._estimate = connection.buffered
             if buffered > self._limit // 2:
                 self._pause_reading()  # a waiting recv() resumes it if no frame is complete
         if self._waiter is not None:
@@ -111,7 +112,7 @@ class FramedProtocol(asyncio.Protocol):
 
     def eof_received(self) -> bool:
         """The peer shut down its write side; keep ours open (half-close) unless over TLS."""
-        self.decoder.feed_eof()
+        self.connection.receive_eof()
         self._wake()
         assert self.transport is not None
         return self.transport.get_extra_info("sslcontext") is None
@@ -121,8 +122,8 @@ class FramedProtocol(asyncio.Protocol):
         self._lost = True
         if exc is not None:
             self._exception = exc
-        elif not self.decoder.eof:
-            self.decoder.feed_eof()
+        else:
+            self.connection.receive_eof()
         self._wake()
         for waiter in self._drain_waiters:
             if not waiter.done():
@@ -149,27 +150,26 @@ class FramedProtocol(asyncio.Protocol):
 
     def next_message(self) -> bytes | None:
         """The next message, or ``None`` when more bytes are needed; raises at EOF or error."""
-        messages = self._messages
-        if messages is None:
-            messages = self._messages = iter(self.decoder)
-        try:
-            message = next(messages, None)
-        except FramingError:
-            self._messages = None
-            raise
-        if message is not None:
-            return message
-        self._messages = None
-        decoder = self.decoder
-        if decoder.eof:
-            raise ConnectionClosed("the peer closed the connection")
+        message = self.connection.next_message()
+        if message is None:
+            self._need_more()
+        return message
+
+    def next_result(self, step: Callable[[], _T | None]) -> _T | None:
+        """``step()``'s result (an unframed read of the connection), or None: read on."""
+        result = step()
+        if result is None:
+            self._need_more()
+        return result
+
+    def _need_more(self) -> None:
+        """Nothing buffered completes what the consumer asks for: fail, or read on."""
         if self._exception is not None:
             raise self._exception.with_traceback(None)
         if self._estimate > self._limit:
-            self._estimate = decoder.buffered  # one partial frame at most
+            self._estimate = self.connection.buffered  # one partial frame at most
         if self._reading_paused:  # the consumer caught up: read on
             self._resume_reading()
-        return None
 
     async def wait_for_data(self) -> None:
         """Wait until bytes, EOF or a lost connection arrive."""
@@ -183,15 +183,9 @@ class FramedProtocol(asyncio.Protocol):
                 self._waiter = None
 
     def switch(self, codec: Codec) -> None:
-        """Decode with ``codec`` from the next message on; no buffered byte is lost."""
-        old = self.decoder
-        new = codec.decoder()
-        new.feed(old.detach())
-        if old.eof:
-            new.feed_eof()
-        self.decoder = new
-        self._messages = None
-        self._estimate = new.buffered
+        """Frame with ``codec`` from the next message on; no buffered byte is lost."""
+        self.connection.switch(codec)
+        self._estimate = self.connection.buffered
         self._wake()
 
     def close(self) -> None:
@@ -253,5 +247,5 @@ class FramedProtocol(asyncio.Protocol):
 
     def __repr__(self) -> str:
         state = " paused" if self._reading_paused else ""
-        return f"<FramedProtocol {self.decoder!r}{state}>"
+        return f"<FramedProtocol {self.connection!r}{state}>"
 

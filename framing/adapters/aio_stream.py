@@ -12,21 +12,20 @@ transport's write buffer is above its high-water mark::
 from __future__ import annotations
 
 import asyncio
-import errno
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
-from ..codecs.until_close import UntilClose
 from ..core.codec import Codec
+from ..core.connection import Connection
 from ..core.types import Buffer
-from ..errors import ConnectionClosed, EncodeError
+from ..errors import ConnectionClosed
 from .aio_protocol import FramedProtocol
-from .sockio import encode_parts
 
 __all__ = ["FramedStream"]
 
 _Bytes = bytes | bytearray | memoryview
+_T = TypeVar("_T")
 
 # Parts this small are joined into one write (one syscall); larger ones are
 # written as they are: write() sends what it can at once and (from 3.12) keeps
@@ -46,13 +45,11 @@ class FramedStream:
     def __init__(self, transport: asyncio.Transport, protocol: FramedProtocol) -> None:
         self._transport = transport
         self._protocol = protocol
-        self._codec = protocol.decoder.codec  # what send() encodes with
-        self._until_close = isinstance(self._codec, UntilClose)  # send() half-closes
-        self._write_closed = False  # shutdown_write() was called
+        self._conn: Connection = protocol.connection  # the framing state, shared with the protocol
         self._keepalive: list[object] = []  # e.g. a wrapped StreamWriter, which closes on __del__
 
     def __repr__(self) -> str:
-        return f"<FramedStream {self._codec!r} peer={self.get_extra_info('peername')!r}>"
+        return f"<FramedStream {self.codec!r} peer={self.get_extra_info('peername')!r}>"
 
     # -- receiving -------------------------------------------------------------
 
@@ -84,10 +81,41 @@ class FramedStream:
             raise StopAsyncIteration from None
         return message
 
+    async def recv_exactly(self, n: int) -> bytes:
+        """Exactly the next ``n`` bytes of the stream, unframed (a preface, a blob).
+
+        At EOF: ``ConnectionClosed`` if none of them arrived, else
+        ``IncompleteFrame`` with them. Safe to cancel, like ``recv()``.
+        """
+        if n < 0:
+            raise ValueError(f"cannot receive {n} bytes")
+        conn = self._conn
+        return await self._read(lambda: conn.receive_exactly(n))
+
+    async def recv_until(self, delimiter: bytes, max_length: int = 65536) -> bytes:
+        """The bytes before the next ``delimiter`` (consumed too), unframed: a handshake line.
+
+        ``FrameTooLarge`` if more than ``max_length`` bytes come without it;
+        at EOF ``ConnectionClosed`` if no byte is buffered, else
+        ``IncompleteFrame``. Safe to cancel, like ``recv()``.
+        """
+        if not delimiter:
+            raise ValueError("the delimiter must not be empty")
+        conn = self._conn
+        return await self._read(lambda: conn.receive_until(delimiter, max_length))
+
+    async def _read(self, step: Callable[[], _T | None]) -> _T:
+        protocol = self._protocol
+        result = protocol.next_result(step)
+        while result is None:
+            await protocol.wait_for_data()
+            result = protocol.next_result(step)
+        return result
+
     @property
     def buffered(self) -> int:
         """Received bytes not yet returned as messages (bounded by ``limit`` and one frame)."""
-        return self._protocol.decoder.buffered
+        return self._conn.buffered
 
     @property
     def reading_paused(self) -> bool:
@@ -107,14 +135,15 @@ class FramedStream:
         returns. If a send is cancelled while it waits, its message has been
         written already.
         """
-        self._check_writable()
-        parts = encode_parts(self._codec, message, fields)
+        conn = self._conn
+        self._check_writable(conn)
+        parts = conn.frame(message, fields)
         if type(message) is bytes and len(message) < _JOIN_LIMIT:
             self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
         else:
             _write(self._transport, parts)
-        if self._until_close:
-            self.shutdown_write()
+        if conn.needs_shutdown:
+            self._shut()
         if self._protocol.must_drain:
             await self._protocol.drain()
 
@@ -124,21 +153,13 @@ class FramedStream:
         Every message is encoded before any is written: an ``EncodeError``
         sends nothing.
         """
-        self._check_writable()
-        encode_parts = self._codec.encode_parts
-        parts: list[Buffer] = []
-        count = 0
-        for message in messages:
-            parts.extend(encode_parts(message))
-            count += 1
-        if self._until_close and count != 1:
-            if count > 1:
-                raise EncodeError(f"UntilClose carries one message per stream, not {count}")
-            return
-        if parts:
-            _write(self._transport, parts)
-        if self._until_close:
-            self.shutdown_write()
+        conn = self._conn
+        self._check_writable(conn)
+        vector = conn.frames(list(messages))
+        if vector:
+            _write(self._transport, vector)
+        if conn.needs_shutdown:
+            self._shut()
         if self._protocol.must_drain:
             await self._protocol.drain()
 
@@ -147,11 +168,15 @@ class FramedStream:
 
         ``NotImplementedError`` on a transport that cannot half-close (TLS).
         """
-        if not self._write_closed:
+        if not self._conn.write_closed:
             self._check_half_close()
-            self._write_closed = True
-            if not self._transport.is_closing():
-                self._transport.write_eof()
+            self._conn.shutdown_write()
+            self._shut()
+
+    def _shut(self) -> None:
+        self._conn.write_shut()
+        if not self._transport.is_closing():
+            self._transport.write_eof()
 
     def _check_half_close(self) -> None:
         if not self._transport.can_write_eof():
@@ -160,13 +185,9 @@ class FramedStream:
                 "UntilClose and shutdown_write() need plain TCP or a Unix socket"
             )
 
-    def _check_writable(self) -> None:
-        if self._until_close:  # refuse before anything is written
+    def _check_writable(self, conn: Connection) -> None:
+        if conn.codec.ends_at_close and not conn.write_closed:  # refuse before anything is written
             self._check_half_close()
-        if self._write_closed:
-            raise BrokenPipeError(
-                errno.EPIPE, "send() after the write side was shut down (shutdown_write/UntilClose)"
-            )
         if self._protocol.lost or self._transport.is_closing():
             raise ConnectionResetError("the connection is closed") from self._protocol.lost_because
 
@@ -175,13 +196,16 @@ class FramedStream:
     @property
     def codec(self) -> Codec:
         """The codec messages are sent and received with."""
-        return self._codec
+        return self._conn.codec
 
     def switch(self, codec: Codec) -> None:
         """Use ``codec`` from the next message on, both ways; no received byte is lost."""
         self._protocol.switch(codec)
-        self._codec = codec
-        self._until_close = isinstance(codec, UntilClose)
+
+    @property
+    def connection(self) -> Connection:
+        """The sans-I/O framing state (decoder, half-close), shared with the protocol."""
+        return self._conn
 
     @property
     def transport(self) -> asyncio.Transport:

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import socket
 
+from ..core.inplace import InPlaceBytes
+from ..core.outgoing import gather
 from ..core.types import Buffer
 from ..errors import ConnectionClosed, FrameTooLarge, IncompleteFrame
-from .sockio import InPlace, gather, send_vector
+from .sockio import fill, send_vector
 
 __all__ = ["recv_exactly", "recv_until", "send_all"]
 
@@ -52,8 +54,8 @@ def recv_exactly(sock: socket.socket, n: int) -> bytes:
     """
     if n < 0:
         raise ValueError(f"cannot receive {n} bytes")
-    target = InPlace(n)
-    if target.fill(sock):
+    target = InPlaceBytes(n)
+    if fill(sock, target):
         return target.value()
     partial = target.received()
     if not partial:

@@ -37,21 +37,19 @@ the queue grow for ever.
 
 from __future__ import annotations
 
-import errno
 import selectors
 import socket
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from ..codecs.until_close import UntilClose
-from ..core.codec import Codec, Decoder
+from ..core.codec import Codec
+from ..core.connection import DEFAULT_HIGH_WATER, DEFAULT_RECV_SIZE, Connection
+from ..core.outgoing import View, gather
 from ..core.types import Buffer
-from ..errors import ConnectionClosed, EncodeError
-from .sockio import View, encode_parts, gather, owned, send_vector
+from ..errors import ConnectionClosed
+from .sockio import send_vector
 
-__all__ = ["FramedConnection"]
-
-DEFAULT_HIGH_WATER = 1024 * 1024
+__all__ = ["DEFAULT_HIGH_WATER", "FramedConnection"]
 
 
 class FramedConnection:
@@ -59,7 +57,8 @@ class FramedConnection:
 
     ``sock`` is switched to non-blocking mode. ``recv_size`` bytes are read
     per ``receive()``; ``high_water`` bounds the send queue (see ``events``).
-    It takes no locks: use it from the selector loop's thread.
+    It takes no locks: use it from the selector loop's thread. The framing
+    state is a ``framing.Connection``.
     """
 
     def __init__(
@@ -67,26 +66,15 @@ class FramedConnection:
         sock: socket.socket,
         codec: Codec,
         *,
-        recv_size: int = 65536,
+        recv_size: int = DEFAULT_RECV_SIZE,
         high_water: int = DEFAULT_HIGH_WATER,
     ) -> None:
-        if recv_size <= 0:
-            raise ValueError(f"recv_size must be positive, not {recv_size!r}")
+        self._conn = Connection(codec, recv_size=recv_size, high_water=high_water)
         sock.setblocking(False)
         self._sock = sock
-        self._codec = codec
-        self._decoder = codec.decoder()
-        self._held: bytes | None = None  # decoded by receive(), not handed out yet
-        self._chunk = bytearray(recv_size)
-        self._chunk_view = memoryview(self._chunk)
-        self._queue: list[View] = []  # frames waiting to go out, as a send vector
-        self._queued = 0  # bytes in _queue
-        self._high_water = high_water
-        self._write_closed = False  # no more frames (UntilClose sent one, or shutdown_write())
-        self._write_shut = False  # shutdown(SHUT_WR) was done
 
     def __repr__(self) -> str:
-        return f"<FramedConnection fd={self.fileno()} codec={self._codec!r} queued={self.queued}>"
+        return f"<FramedConnection fd={self.fileno()} codec={self.codec!r} queued={self.queued}>"
 
     @property
     def socket(self) -> socket.socket:
@@ -94,9 +82,14 @@ class FramedConnection:
         return self._sock
 
     @property
+    def connection(self) -> Connection:
+        """The sans-I/O framing state (decoder, send queue, half-close)."""
+        return self._conn
+
+    @property
     def codec(self) -> Codec:
-        """The codec framing the messages."""
-        return self._codec
+        """The codec framing the messages (``switch`` changes it)."""
+        return self._conn.codec
 
     def fileno(self) -> int:
         """The socket's file descriptor, so a selector can register the connection itself."""
@@ -120,34 +113,22 @@ class FramedConnection:
         when no reply is left to send: until then it returns no message and
         ``events`` asks only for ``EVENT_WRITE``.
         """
-        decoder = self._decoder
+        conn = self._conn
         # What is buffered comes first, errors included: a peer that sends one
         # bad frame after another cannot make the buffer grow a read a time.
         # The message decoded to find that out is held until it is handed out.
-        if self._held is None:
-            self._held = decoder.next_frame()
-        if self._held is not None:
-            return self._held_then(decoder)
-        if decoder.eof:
-            if self.wants_write:  # replies still go out: the caller keeps flushing
+        if conn.has_message():
+            return conn.messages()
+        if conn.eof:
+            if conn.wants_write:  # replies still go out: the caller keeps flushing
                 return iter(())
             raise ConnectionClosed("the peer closed the connection")
         try:
-            received = self._sock.recv_into(self._chunk)
+            received = self._sock.recv_into(conn.recv_buffer())
         except (BlockingIOError, InterruptedError):  # a spurious wake-up: nothing to read yet
-            return iter(decoder)
-        if received:
-            decoder.feed(self._chunk_view[:received])
-        else:
-            decoder.feed_eof()
-        return iter(decoder)
-
-    def _held_then(self, decoder: Decoder) -> Iterator[bytes]:
-        """The held message (kept if this is never iterated), then the decoder's."""
-        held, self._held = self._held, None
-        if held is not None:  # another receive() may have handed it out already
-            yield held
-        yield from decoder
+            return conn.messages()
+        conn.buffer_updated(received)
+        return conn.messages()
 
     # -- sending -------------------------------------------------------------
 
@@ -155,30 +136,19 @@ class FramedConnection:
         """Queue one message's frame (no I/O: ``flush()`` sends). ``UntilClose``: then EOF.
 
         ``fields`` are a ``Struct`` header's other fields, as ``LengthPrefixed.encode`` takes them.
+        The frame is copied where it refers to a buffer the caller may change.
         """
-        self._queue_frames([message], fields)
+        conn = self._conn
+        conn.queue(gather(conn.frame(message, fields)), copy=True)
 
     def send_many(self, messages: Iterable[Buffer]) -> None:
         """Queue several frames, all encoded first (an ``EncodeError`` queues none)."""
-        self._queue_frames(list(messages), {})
-
-    def _queue_frames(self, messages: list[Buffer], fields: dict[str, Any]) -> None:
-        codec = self._codec
-        one_message = isinstance(codec, UntilClose)
-        if one_message and len(messages) > 1:
-            raise EncodeError(f"UntilClose frames one message per stream, not {len(messages)}")
-        if self._write_closed and messages:
-            raise BrokenPipeError(errno.EPIPE, "cannot send: the write side is shut down")
-        parts = (part for message in messages for part in encode_parts(codec, message, fields))
-        vector = owned(gather(parts))  # the queue outlives the call: no view of a bytearray
-        if one_message and messages:
-            self._write_closed = True
-        self._queue += vector
-        self._queued += sum(map(len, vector))
+        conn = self._conn
+        conn.queue(conn.frames(list(messages)), copy=True)
 
     def shutdown_write(self) -> None:
         """Half-close once the queue is sent (at this or a later ``flush()``)."""
-        self._write_closed = True
+        self._conn.shutdown_write()
         self.flush()
 
     def flush(self) -> bool:
@@ -187,28 +157,30 @@ class FramedConnection:
         Never blocks. Call it after queueing, and whenever the selector says
         the socket is writable.
         """
-        if self._queue:
-            try:
-                self._queued -= send_vector(self._sock, self._queue, block=False)
-            except BaseException:
-                self._queued = sum(map(len, self._queue))
-                raise
-            if self._queue:
-                return False
-        if self._write_closed and not self._write_shut:
+        conn = self._conn
+        if not conn.flush(self._send_vector):
+            return False
+        if conn.needs_shutdown:
             self._sock.shutdown(socket.SHUT_WR)
-            self._write_shut = True
+            conn.write_shut()
         return True
+
+    def _send_vector(self, vector: list[View]) -> int:
+        return send_vector(self._sock, vector, block=False)
+
+    def switch(self, codec: Codec) -> None:
+        """Frame with ``codec`` from the next message on, both ways; no received byte is lost."""
+        self._conn.switch(codec)
 
     @property
     def queued(self) -> int:
         """Bytes queued and not yet sent."""
-        return self._queued
+        return self._conn.queued
 
     @property
     def wants_write(self) -> bool:
         """Whether frames (or a half-close) wait for the socket to become writable."""
-        return bool(self._queue) or (self._write_closed and not self._write_shut)
+        return self._conn.wants_write
 
     @property
     def events(self) -> int:
@@ -220,8 +192,9 @@ class FramedConnection:
         replies still queued (they go out first; then ``EVENT_READ`` again,
         for ``receive()`` to say ``ConnectionClosed``).
         """
-        if self.wants_write:
-            if self._decoder.eof or self._queued > self._high_water:
+        conn = self._conn
+        if conn.wants_write:
+            if conn.eof or conn.over_high_water:
                 return selectors.EVENT_WRITE  # replies to a closed peer; or back-pressure
             return selectors.EVENT_WRITE | selectors.EVENT_READ
         # Nothing to send: read, and after the peer's EOF a closed socket is

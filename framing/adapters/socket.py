@@ -35,61 +35,60 @@ The module-level helpers for code that keeps its own sockets live in
 
 from __future__ import annotations
 
-import errno
 import os
 import socket
 import threading
-from collections.abc import Iterable, Iterator
+import time
+from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
-from typing import Any, Union
+from typing import Any, TypeVar, Union
 
-from ..codecs.until_close import UntilClose
-from ..core.codec import Codec, Decoder
+from ..core.codec import Codec
+from ..core.connection import DEFAULT_RECV_SIZE, Connection
+from ..core.outgoing import gather, wire_size
 from ..core.types import Buffer
-from ..errors import ConnectionClosed, EncodeError
+from ..errors import ConnectionClosed
 from .exact import recv_exactly, recv_until, send_all
-from .large import LargeFrames
-from .raw import RawStream
-from .sockio import View, encode_parts, gather, owned, send_vector, wire_size
+from .sockio import send_vector
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
 Address = Union[tuple[str, int], tuple[str, int, int, int], str, "os.PathLike[str]"]
 
-DEFAULT_RECV_SIZE = 65536  # bytes per recv_into(); frames missing more than this go in place
 SMALL_FRAME = 16384  # frames up to this size are joined into one buffer and sent with send()
+
+_T = TypeVar("_T")
 
 
 class FramedSocket:
     """A connected, blocking stream socket (with or without a timeout) that carries messages.
 
-    ``sock`` is used as it is (its timeout applies to every call); ``codec``
+    ``sock`` is used as it is (its timeout applies to every wait); ``codec``
     frames every message sent and received. ``recv_size`` is the size of the
-    reusable receive buffer.
+    reusable receive buffer. ``message_timeout``: the most seconds one
+    ``recv()`` may take in all, however the bytes trickle in (``TimeoutError``
+    after it, nothing lost); ``None`` for no such limit.
+
+    The framing state is a ``framing.Connection``; this class moves bytes
+    between it and the socket.
     """
 
     def __init__(
-        self, sock: socket.socket, codec: Codec, *, recv_size: int = DEFAULT_RECV_SIZE
+        self,
+        sock: socket.socket,
+        codec: Codec,
+        *,
+        recv_size: int = DEFAULT_RECV_SIZE,
+        message_timeout: float | None = None,
     ) -> None:
-        if recv_size <= 0:
-            raise ValueError(f"recv_size must be positive, not {recv_size!r}")
         self._sock = sock
-        self._codec = codec
-        self._decoder = codec.decoder()
-        self._large = LargeFrames.for_codec(codec)
-        self._recv_size = recv_size
-        # The receive buffer for recv_into(), the exact reads' bytes and EOF.
-        # The stream's unconsumed bytes are in the decoder or in _raw.buffer,
-        # never in both (see framing.adapters.raw).
-        self._raw = RawStream(sock, recv_size)
+        self._conn = Connection(codec, recv_size=recv_size)
+        self.message_timeout = message_timeout
         self._recv_lock = threading.Lock()
         self._send_lock = threading.Lock()
-        self._unsent: list[View] = []  # what an interrupted send left; goes out first
-        self._write_closed = False  # no more frames: UntilClose sent its one, or shutdown_write()
-        self._write_shut = False  # shutdown(SHUT_WR) was done
 
     def __repr__(self) -> str:
-        return f"<FramedSocket fd={self.fileno()} codec={self._codec!r}>"
+        return f"<FramedSocket fd={self.fileno()} codec={self._conn.codec!r}>"
 
     # -- the socket ----------------------------------------------------------
 
@@ -99,9 +98,14 @@ class FramedSocket:
         return self._sock
 
     @property
+    def connection(self) -> Connection:
+        """The sans-I/O framing state (decoder, send queue, half-close)."""
+        return self._conn
+
+    @property
     def codec(self) -> Codec:
         """The codec framing the messages (``switch`` changes it)."""
-        return self._codec
+        return self._conn.codec
 
     def fileno(self) -> int:
         """The socket's file descriptor (-1 once closed)."""
@@ -144,31 +148,28 @@ class FramedSocket:
         that handles a peer going away handles it too, and it is an
         ``OSError`` like every other error of a closed direction.
 
-        If the socket's timeout expires part-way, ``TimeoutError`` is raised
-        and nothing is lost: the unsent rest of the frame stays queued and
-        goes out first on the next ``send``/``send_many``/``flush`` (so do not
-        send the message again).
+        If the socket's timeout expires part-way (or a signal handler
+        raises), the exception propagates and nothing is lost: the message is
+        accepted, its unsent rest stays queued and goes out first on the next
+        ``send``/``send_many``/``flush`` (so do not send the message again).
         """
         with self._send_lock:  # encoded under the lock: switch() cannot come between
-            codec = self._codec
-            parts = encode_parts(codec, message, fields)
-            one_message = isinstance(codec, UntilClose)
-            if one_message or wire_size(parts) > SMALL_FRAME:
-                self._send_locked(gather(parts), 1, one_message)
+            conn = self._conn
+            parts = conn.frame(message, fields)
+            if conn.write_closed or conn.queued or wire_size(parts) > SMALL_FRAME:
+                conn.queue(gather(parts))
+                self._flush_locked()
                 return
             data = b"".join(parts)  # a small frame: one buffer costs less than a vector
-            if self._unsent or self._write_closed:
-                self._send_locked([data], 1, False)
-                return
             try:
                 sent = self._sock.send(data)
             except BlockingIOError:  # a non-blocking socket: send_vector waits for it
                 sent = 0
             except BaseException:
-                self._unsent.append(data)
+                conn.queue([data])
                 raise
             if sent < len(data):
-                self._unsent.append(memoryview(data)[sent:])
+                conn.queue([memoryview(data)[sent:]])
                 self._flush_locked()
 
     def send_many(self, messages: Iterable[Buffer]) -> None:
@@ -181,26 +182,8 @@ class FramedSocket:
         """
         messages = list(messages)
         with self._send_lock:  # encoded under the lock: switch() cannot come between
-            codec = self._codec
-            one_message = isinstance(codec, UntilClose)
-            if one_message and len(messages) > 1:
-                raise EncodeError(
-                    f"UntilClose frames one message per stream, not {len(messages)}"
-                )
-            vector = gather(part for message in messages for part in codec.encode_parts(message))
-            self._send_locked(vector, len(messages), one_message)
-
-    def _send_locked(self, vector: list[View], frames: int, one_message: bool) -> None:
-        if frames and self._write_closed:
-            raise BrokenPipeError(
-                errno.EPIPE,
-                "cannot send: the write side is shut down"
-                + (" (UntilClose sends one message per stream)" if one_message else ""),
-            )
-        if one_message and frames:
-            self._write_closed = True
-        self._unsent += vector
-        self._flush_locked()
+            self._conn.queue(self._conn.frames(messages))
+            self._flush_locked()
 
     def flush(self) -> None:
         """Send what an interrupted (timed-out) send left unsent."""
@@ -208,21 +191,19 @@ class FramedSocket:
             self._flush_locked()
 
     def _flush_locked(self) -> None:
-        if self._unsent:
-            try:
-                send_vector(self._sock, self._unsent)
-            except BaseException:
-                # What is left goes out later: not from a buffer the caller may reuse.
-                self._unsent[:] = owned(self._unsent)
-                raise
-        if self._write_closed and not self._write_shut:
+        conn = self._conn
+        conn.flush(self._send_vector)
+        if conn.needs_shutdown:
             self._sock.shutdown(socket.SHUT_WR)
-            self._write_shut = True
+            conn.write_shut()
+
+    def _send_vector(self, vector: list[Any]) -> int:
+        return send_vector(self._sock, vector)
 
     def shutdown_write(self) -> None:
         """Finish any interrupted send, then half-close: the peer sees EOF, we can still recv."""
         with self._send_lock:
-            self._write_closed = True
+            self._conn.shutdown_write()
             self._flush_locked()
 
     # -- receiving -----------------------------------------------------------
@@ -233,10 +214,10 @@ class FramedSocket:
         ``ConnectionClosed`` at a clean EOF between messages (and on every call
         after it), ``IncompleteFrame`` if the peer stopped mid-frame. A
         timeout raises the socket's ``TimeoutError`` and keeps every byte read:
-        the next call continues the frame.
+        the next call continues the frame (a large one where it stopped).
         """
         with self._recv_lock:
-            return self._recv()
+            return self._pull(self._conn.next_message)
 
     def __iter__(self) -> Iterator[bytes]:
         return self
@@ -248,56 +229,39 @@ class FramedSocket:
         except ConnectionClosed:
             raise StopIteration from None
 
-    def _recv(self) -> bytes:
-        raw = self._raw
-        if raw.buffer or raw.eof:
-            self._reload()
-        decoder = self._decoder
-        frame = decoder.next_frame()  # quick while a batch of decoded frames is pending
-        while frame is None:
-            if decoder.eof:
-                raise ConnectionClosed("the peer closed the connection")
-            needed = decoder.bytes_needed
-            if needed is not None and needed > self._recv_size and self._large is not None:
-                wire = decoder.detach()
-                decoder = self._fresh_decoder()
-                frame = self._large.receive(self._sock, wire, needed, decoder)
-                if frame is not None:
-                    return frame
-                raw.eof = decoder.eof
-            else:
-                received = self._sock.recv_into(raw.chunk)
-                if received:
-                    decoder.feed(raw.chunk_view[:received])
-                else:
-                    raw.eof = True
-                    decoder.feed_eof()
-            # Iterating decodes every complete frame received at once (a
-            # batch); the next calls take theirs from it.
-            frame = next(iter(decoder), None)
-        return frame
+    def _pull(self, step: Callable[[], _T | None]) -> _T:
+        """``step()`` until it gives a result, reading from the socket between tries."""
+        result = step()
+        if result is not None:
+            return result
+        if self.message_timeout is not None:
+            return self._pull_within(step, self.message_timeout)
+        conn = self._conn
+        recv_into = self._sock.recv_into
+        while result is None:
+            # An exception here (a timeout, a signal handler's) leaves the
+            # connection as it was: the read it stopped recorded nothing.
+            conn.buffer_updated(recv_into(conn.recv_buffer()))
+            result = step()
+        return result
 
-    def _fresh_decoder(self) -> Decoder:
-        # After detach() a decoder could be reused; a fresh one is as cheap
-        # and carries no state of the frame it gave up.
-        decoder = self._decoder = self._codec.decoder()
-        return decoder
-
-    def _reload(self) -> None:
-        """Hand the exact reads' leftover bytes (and EOF) back to the decoder."""
-        if self._raw.buffer:
-            self._fresh_decoder().feed(self._raw.take_all())
-        if self._raw.eof and not self._decoder.eof:
-            self._decoder.feed_eof()
-
-    def _to_raw(self) -> RawStream:
-        """Take the decoder's buffered bytes for an exact read."""
-        if self._decoder.buffered:
-            self._raw.buffer.feed(self._decoder.detach())
-            self._fresh_decoder()
-            if self._raw.eof:
-                self._decoder.feed_eof()
-        return self._raw
+    def _pull_within(self, step: Callable[[], _T | None], seconds: float) -> _T:
+        sock = self._sock
+        conn = self._conn
+        timeout = sock.gettimeout()
+        deadline = time.monotonic() + seconds
+        try:
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"no whole message within {seconds} s")
+                sock.settimeout(left if timeout is None else min(left, timeout))
+                conn.buffer_updated(sock.recv_into(conn.recv_buffer()))
+                result = step()
+                if result is not None:
+                    return result
+        finally:
+            sock.settimeout(timeout)
 
     def recv_exactly(self, n: int) -> bytes:
         """Exactly the next ``n`` bytes of the stream, unframed.
@@ -309,7 +273,7 @@ class FramedSocket:
         if n < 0:
             raise ValueError(f"cannot receive {n} bytes")
         with self._recv_lock:
-            return self._to_raw().exactly(n)
+            return self._pull(lambda: self._conn.receive_exactly(n))
 
     def recv_until(self, delimiter: bytes, max_length: int = 65536) -> bytes:
         """The bytes before the next ``delimiter``, which is consumed too.
@@ -321,22 +285,14 @@ class FramedSocket:
         if not delimiter:
             raise ValueError("the delimiter must not be empty")
         with self._recv_lock:
-            return self._to_raw().until(delimiter, max_length)
+            return self._pull(lambda: self._conn.receive_until(delimiter, max_length))
 
     # -- protocols -----------------------------------------------------------
 
     def switch(self, codec: Codec) -> None:
         """Frame with ``codec`` from the next message on, both ways; no buffered byte is lost."""
         with self._recv_lock, self._send_lock:
-            raw = self._raw
-            data = raw.take_all() if raw.buffer else self._decoder.detach()
-            decoder = codec.decoder()
-            decoder.feed(data)
-            if raw.eof:
-                decoder.feed_eof()
-            self._decoder = decoder
-            self._codec = codec
-            self._large = LargeFrames.for_codec(codec)
+            self._conn.switch(codec)
 
 
 def connect(

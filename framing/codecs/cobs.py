@@ -62,6 +62,11 @@ class COBS(Frozen, Codec):
         """A fresh decoder."""
         return COBSDecoder(self)
 
+    @property
+    def largest_frame(self) -> int:
+        """``max_length`` plus one code byte per 254 bytes, the first code byte and the 00."""
+        return self.max_length + self.max_length // 254 + 2
+
 
 class COBSDecoder(DelimitedDecoder):
     """Splits at ``b"\\x00"`` and unstuffs each frame."""

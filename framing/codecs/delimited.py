@@ -97,6 +97,11 @@ class Delimited(Frozen, Codec):
         """A fresh decoder."""
         return DelimitedDecoder(self, self.delimiter)
 
+    @property
+    def largest_frame(self) -> int:
+        """``max_length`` bytes, then the delimiter."""
+        return self.max_length + len(self.delimiter)
+
 
 def contains(view: bytes | memoryview, sub: bytes) -> bool:
     """Whether ``sub`` occurs in ``view``.

@@ -54,6 +54,16 @@ class FixedLength(Frozen, Codec):
         """A fresh decoder."""
         return FixedLengthDecoder(self)
 
+    @property
+    def largest_frame(self) -> int:
+        """``size``: every frame is exactly the message."""
+        return self.size
+
+    @property
+    def payload_trailer(self) -> bytes:
+        """``b""``: a frame is its payload, nothing around it."""
+        return b""
+
 
 class FixedLengthDecoder(Decoder):
     """Cuts the stream every ``size`` bytes."""

@@ -148,6 +148,23 @@ class LengthPrefixed(Frozen, Codec):
         """A fresh decoder."""
         return LengthPrefixedDecoder(self)
 
+    @property
+    def largest_frame(self) -> int | None:
+        """The header declaring ``max_length``, then ``max_length`` bytes (None: a header
+        whose size its fields decide)."""
+        layout = self._layout
+        if layout.size is None and layout.has_fields:
+            return None
+        if self.includes_header:
+            return self._declared_with_header(self.max_length)
+        return layout.header_size(self.max_length) + self.max_length
+
+    @property
+    def payload_trailer(self) -> bytes | None:
+        """``b""`` with an integer header: the payload follows it as it is. None with a
+        ``Struct`` header, whose frames carry fields and are read through the decoder."""
+        return None if self._layout.has_fields else b""
+
 
 class LengthPrefixedDecoder(Decoder):
     """Reads a header, checks its length at once, then waits for exactly that many bytes."""

@@ -83,6 +83,11 @@ class Lines(Frozen, Codec):
         """A fresh decoder."""
         return LinesDecoder(self)
 
+    @property
+    def largest_frame(self) -> int:
+        """``max_length`` bytes, then ``\\r\\n``."""
+        return self.max_length + 2
+
 
 class LinesDecoder(DelimitedDecoder):
     """Splits at ``b"\\n"`` and strips one ``b"\\r"`` before it."""

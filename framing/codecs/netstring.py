@@ -56,6 +56,16 @@ class Netstring(Frozen, Codec):
         """A fresh decoder."""
         return NetstringDecoder(self)
 
+    @property
+    def largest_frame(self) -> int:
+        """``<digits>:`` + ``max_length`` bytes + ``,``."""
+        return len(str(self.max_length)) + 1 + self.max_length + 1
+
+    @property
+    def payload_trailer(self) -> bytes:
+        """``b","``: the payload follows the colon as it is, then the comma."""
+        return b","
+
 
 class NetstringDecoder(Decoder):
     """Reads the decimal length, then the payload and its comma."""

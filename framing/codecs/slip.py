@@ -62,6 +62,11 @@ class SLIP(Frozen, Codec):
         """A fresh decoder."""
         return SLIPDecoder(self)
 
+    @property
+    def largest_frame(self) -> int:
+        """Every byte escaped (two bytes each), between two ENDs."""
+        return 2 * self.max_length + 2
+
 
 class SLIPDecoder(DelimitedDecoder):
     """Splits at END, drops empty packets and unescapes the others."""

@@ -55,6 +55,13 @@ class UntilClose(Frozen, Codec):
         """A fresh decoder."""
         return UntilCloseDecoder(self)
 
+    ends_at_close = True
+
+    @property
+    def largest_frame(self) -> int:
+        """``max_length``: the frame is the message."""
+        return self.max_length
+
 
 class UntilCloseDecoder(Decoder):
     """Buffers the whole stream and returns it, once, at EOF."""

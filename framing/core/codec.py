@@ -101,6 +101,35 @@ class Codec(ABC):
 
     max_length: int  # the largest payload, in bytes, that the codec encodes or decodes
 
+    #: Whether a message ends where the sender shuts down its write side (the
+    #: HTTP/1.0 style): one message per stream, after which an adapter's
+    #: ``send`` half-closes and refuses a second message.
+    ends_at_close: ClassVar[bool] = False
+
+    @property
+    def largest_frame(self) -> int | None:
+        """The most wire bytes one frame takes (its payload ``max_length`` long), if known.
+
+        ``None`` (the default) when the style does not say. A decoder never
+        holds more than this plus one read of bytes for a frame it has not
+        handed out; ``framing.testing.check_codec`` checks it of every codec
+        that states it.
+        """
+        return None
+
+    @property
+    def payload_trailer(self) -> bytes | None:
+        """Where a frame's payload sits, for adapters that receive a large one in place.
+
+        ``None`` (the default): frames are read through the decoder. Bytes:
+        every frame is a header the decoder parses, then the payload exactly
+        as sent, then these bytes (``b""`` for none); once the header is
+        parsed, the decoder's ``bytes_needed`` counts the payload's missing
+        bytes plus the trailer. ``FramedSocket`` then receives the payload
+        straight into the ``bytes`` object it returns.
+        """
+        return None
+
     @abstractmethod
     def decoder(self) -> Decoder:
         """A fresh incremental decoder, one per connection."""
