@@ -21,6 +21,7 @@ LAYERS = [
     ("framing.codecs", 2),
     ("framing.socket", 3),
     ("framing.aio", 3),
+    ("framing.anyio", 3),
     ("framing.adapters", 3),
     ("framing.testing", 3),
     ("framing.cli", 4),
@@ -28,7 +29,7 @@ LAYERS = [
     ("framing.__main__", 4),
     ("framing", 5),  # the package's __init__: re-exports every layer
 ]
-IO_MODULES = {"socket", "selectors", "asyncio", "socketserver", "ssl"}
+IO_MODULES = {"socket", "selectors", "asyncio", "socketserver", "ssl", "anyio", "trio"}
 
 
 def layer_of(module: str) -> int:
