@@ -50,6 +50,9 @@ def handle(conn: socket.socket) -> None:
         except framing.IncompleteFrame as error:
             log("server", f"[process {pid}] client left mid-line: {error.partial!r}")
             sys.exit(1)  # this process ends with an error; the server and others go on
+        except (framing.FramingError, OSError) as error:  # a bad frame, a reset, ...
+            log("server", f"[process {pid}] closing: {type(error).__name__}: {error}")
+            sys.exit(1)
 
 
 def serve(listener: socket.socket, clients: int | None = None) -> None:

@@ -43,6 +43,8 @@ def handle(conn: socket.socket) -> None:
             log("server", f"[{name}] client closed after {count} lines")
         except framing.IncompleteFrame as error:
             log("server", f"[{name}] client left mid-line: {error.partial!r}")
+        except (framing.FramingError, OSError) as error:  # a bad frame, a reset, ...
+            log("server", f"[{name}] closing: {type(error).__name__}: {error}")
 
 
 def serve(listener: socket.socket, clients: int | None = None) -> None:
