@@ -53,7 +53,7 @@ from .errors import (
 
 if TYPE_CHECKING:
     from .adapters.nonblocking import FramedConnection
-    from .adapters.server import FramedRequestHandler, request_handler
+    from .adapters.server import FramedRequestHandler, close_connections, request_handler
     from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
 
 __all__ = [
@@ -80,6 +80,7 @@ __all__ = [
     "Netstring",
     "ReceiveBuffer",
     "UntilClose",
+    "close_connections",
     "codec_from_spec",
     "connect",
     "recv_exactly",
@@ -95,6 +96,7 @@ _LAZY = {
     "FramedConnection": ".adapters.nonblocking",
     "FramedRequestHandler": ".adapters.server",
     "request_handler": ".adapters.server",
+    "close_connections": ".adapters.server",
     "FramedSocket": ".adapters.socket",
     "connect": ".adapters.socket",
     "recv_exactly": ".adapters.socket",

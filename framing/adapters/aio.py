@@ -37,6 +37,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any, cast
 
@@ -50,6 +51,7 @@ from .sockio import PEER_ERRORS
 __all__ = [
     "DEFAULT_LIMIT",
     "FramedStream",
+    "close_connections",
     "open_connection",
     "open_unix_connection",
     "start_server",
@@ -61,6 +63,11 @@ __all__ = [
 logger = logging.getLogger("framing.aio")
 
 Handler = Callable[[FramedStream], Awaitable[object]]  # async def handler(stream): ...
+
+# The handler factory of each server started here, for close_connections().
+_factories: weakref.WeakKeyDictionary[asyncio.Server, _ProtocolFactory] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 async def open_connection(
@@ -127,7 +134,9 @@ async def start_server(
     check_limit(limit)
     loop = asyncio.get_running_loop()
     factory = _ProtocolFactory(handler, codec, limit, write_limit)
-    return await loop.create_server(factory, host, port, **kwargs)
+    server = await loop.create_server(factory, host, port, **kwargs)
+    _factories[server] = factory
+    return server
 
 
 async def start_unix_server(
@@ -143,7 +152,25 @@ async def start_unix_server(
     check_limit(limit)
     loop = asyncio.get_running_loop()
     factory = _ProtocolFactory(handler, codec, limit, write_limit)
-    return await loop.create_unix_server(factory, path, **kwargs)
+    server = await loop.create_unix_server(factory, path, **kwargs)
+    _factories[server] = factory
+    return server
+
+
+async def close_connections(server: asyncio.Server) -> int:
+    """Close the connections of ``server``'s handlers still running, and wait for them; how many.
+
+    ``server.close()`` stops accepting but, before Python 3.13, leaves the
+    connections open and their handlers running. Here each handler's stream
+    is closed: a ``recv()`` waiting sees the end of the stream
+    (``ConnectionClosed``), a ``send()`` gets ``ConnectionResetError``; then
+    the handlers' tasks are awaited. ``server`` must come from
+    ``start_server``/``start_unix_server``.
+    """
+    factory = _factories.get(server)
+    if factory is None:
+        raise ValueError(f"{server!r} was not started by framing.aio")
+    return await factory.close_connections()
 
 
 def wrap_transport(
@@ -226,7 +253,7 @@ class _ProtocolFactory:
         self._codec = codec
         self._limit = limit
         self._write_limit = write_limit
-        self._tasks: set[asyncio.Task[None]] = set()  # strong references to running handlers
+        self._tasks: dict[asyncio.Task[None], FramedStream] = {}  # the running handlers
 
     def __call__(self) -> FramedProtocol:
         return FramedProtocol(
@@ -237,8 +264,15 @@ class _ProtocolFactory:
         assert protocol.transport is not None
         stream = FramedStream(protocol.transport, protocol)
         task = asyncio.get_running_loop().create_task(self._serve(stream))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._tasks[task] = stream
+        task.add_done_callback(self._tasks.pop)
+
+    async def close_connections(self) -> int:
+        running = dict(self._tasks)
+        for stream in running.values():
+            stream.close()
+        await asyncio.gather(*running, return_exceptions=True)
+        return len(running)
 
     async def _serve(self, stream: FramedStream) -> None:
         try:
