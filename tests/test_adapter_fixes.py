@@ -485,3 +485,35 @@ def test_fields_for_a_codec_whose_frames_carry_none_are_refused() -> None:
             FramedSocket(a, LengthPrefixed()).send(b"x", type=1)
         with pytest.raises(TypeError, match="unexpected keyword argument 'type'"):
             FramedConnection(a, Lines()).send(b"x", type=1)
+
+
+def test_a_framed_socket_over_tls_sends_small_and_large_frames(tmp_path: Any) -> None:
+    """An ``ssl.SSLSocket`` takes no send flags and no ``sendmsg``: frames still go out whole."""
+    import ssl
+
+    from test_aio_server import _self_signed
+
+    cert, key = _self_signed(tmp_path)
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert, key)
+    client_context = ssl.create_default_context(cafile=str(cert))
+    messages = [b"small", b"L" * (3 << 20), b"", b"last"]
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        listener.settimeout(TIMEOUT)
+
+        def serve() -> list[bytes]:
+            conn, _ = listener.accept()
+            with server_context.wrap_socket(conn, server_side=True) as tls:
+                tls.settimeout(TIMEOUT)
+                return list(FramedSocket(tls, LengthPrefixed()))
+
+        server = Worker(serve)
+        plain = socket.create_connection(listener.getsockname()[:2], TIMEOUT)
+        tls = client_context.wrap_socket(plain, server_hostname="127.0.0.1")
+        tls.settimeout(None)  # blocking, as framing.connect() makes it
+        with FramedSocket(tls, LengthPrefixed()) as fs:
+            for message in messages[:2]:
+                fs.send(message)
+            fs.send_many(messages[2:])
+            fs.shutdown_write()  # a ragged EOF: the server's iteration ends there
+            assert server.result() == messages

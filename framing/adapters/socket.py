@@ -49,7 +49,7 @@ from ..core.outgoing import gather, wire_size
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
 from .exact import recv_exactly, recv_until, send_all
-from .sockio import send_vector
+from .sockio import DONT_WAIT, can_gather, send_vector
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
@@ -83,6 +83,7 @@ class FramedSocket:
     ) -> None:
         self._sock = sock
         self._conn = Connection(codec, recv_size=recv_size)
+        self._send_flags = DONT_WAIT if can_gather(sock) else 0  # TLS sockets take no flags
         self.message_timeout = message_timeout
         self._recv_lock = threading.Lock()
         self._send_lock = threading.Lock()
@@ -162,8 +163,8 @@ class FramedSocket:
                 return
             data = b"".join(parts)  # a small frame: one buffer costs less than a vector
             try:
-                sent = self._sock.send(data)
-            except BlockingIOError:  # a non-blocking socket: send_vector waits for it
+                sent = self._sock.send(data, self._send_flags)  # no sleep in send: see send_vector
+            except BlockingIOError:  # the buffer is full: send_vector waits for room
                 sent = 0
             except BaseException:
                 conn.queue([data])

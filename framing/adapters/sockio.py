@@ -23,7 +23,15 @@ from ..core.inplace import InPlaceBytes
 from ..core.outgoing import View
 from ..errors import FrameTooLarge, IncompleteFrame, InvalidFrame
 
-__all__ = ["IOV_MAX", "PEER_ERRORS", "fill", "send_vector", "wait_writable"]
+__all__ = [
+    "DONT_WAIT",
+    "IOV_MAX",
+    "PEER_ERRORS",
+    "can_gather",
+    "fill",
+    "send_vector",
+    "wait_writable",
+]
 
 
 def _iov_max() -> int:
@@ -35,6 +43,9 @@ def _iov_max() -> int:
 
 
 IOV_MAX = _iov_max()  # the most buffers one sendmsg() takes (POSIX: at least 16)
+
+# Sends never sleep in the kernel (see send_vector); 0 where the flag does not exist.
+DONT_WAIT: int = getattr(socket, "MSG_DONTWAIT", 0)
 
 
 #: Errors that a peer causes, not the program: a server logs them in one line
@@ -57,17 +68,25 @@ def send_vector(sock: socket.socket, vector: list[View], *, block: bool = True) 
     its unsent rest), also when an exception stops the loop. A non-blocking
     socket whose buffer is full is waited on when ``block``; otherwise the
     call returns there, leaving the rest in ``vector``.
+
+    Every send is ``MSG_DONTWAIT``: the waiting is done in ``poll``, never
+    inside ``send``. A blocking ``send`` that sleeps in the kernel and is
+    woken by a signal returns the count it took, and a signal handler that
+    raises (Ctrl-C) then loses that count: the bytes would go out twice. A
+    signal during ``poll`` interrupts a wait in which nothing was sent.
     """
-    gathering = len(vector) > 1 and can_gather(sock)
+    plain = can_gather(sock)  # not TLS: SSLSocket takes no flags
+    gathering = plain and len(vector) > 1
+    flags = DONT_WAIT if plain else 0
     index = 0
     total = 0
     try:
         while index < len(vector):
             try:
                 if gathering and len(vector) - index > 1:
-                    sent = sock.sendmsg(vector[index : index + IOV_MAX])
+                    sent = sock.sendmsg(vector[index : index + IOV_MAX], (), flags)
                 else:
-                    sent = sock.send(vector[index])
+                    sent = sock.send(vector[index], flags)
             except (BlockingIOError, InterruptedError):
                 if not block:
                     break
