@@ -548,6 +548,85 @@ def aio_streams_echo(echo: Echo) -> list[bytes]:
     return _echo_run(lambda: asyncio.start_server(handler, "127.0.0.1", 0), client, echo)  # type: ignore[no-any-return]
 
 
+def aio_streams_echo_pipelined(echo: Echo) -> list[bytes]:
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                header = await reader.readexactly(4)
+                (length,) = _HEADER.unpack(header)
+                writer.write(header + await reader.readexactly(length))
+                await writer.drain()
+        except asyncio.IncompleteReadError:
+            writer.close()
+
+    async def client(reader: Any, writer: Any, messages: list[bytes]) -> list[bytes]:
+        out = []
+        for start in range(0, len(messages), bench.ECHO_WINDOW):
+            window = messages[start : start + bench.ECHO_WINDOW]
+            writer.write(b"".join(_HEADER.pack(len(m)) + m for m in window))
+            await writer.drain()
+            for _ in window:
+                (length,) = _HEADER.unpack(await reader.readexactly(4))
+                out.append(await reader.readexactly(length))
+        return out
+
+    return _echo_run(lambda: asyncio.start_server(handler, "127.0.0.1", 0), client, echo)  # type: ignore[no-any-return]
+
+
+def aio_protocol_echo_pipelined(echo: Echo) -> int:
+    async def client(reader: Any, writer: Any, messages: list[bytes]) -> int:
+        size = len(messages[0])
+        for start in range(0, len(messages), bench.ECHO_WINDOW):
+            window = messages[start : start + bench.ECHO_WINDOW]
+            writer.write(b"".join(window))
+            await reader.readexactly(size * len(window))
+        return len(messages)
+
+    async def serve() -> Any:
+        return await asyncio.get_running_loop().create_server(_EchoProtocol, "127.0.0.1", 0)
+
+    return _echo_run(serve, client, echo)  # type: ignore[no-any-return]
+
+
+def anyio_buffered_echo(echo: Echo) -> list[bytes]:
+    """anyio's own way: a ``BufferedByteReceiveStream`` and ``receive_exactly`` on each side."""
+    import anyio
+    from anyio.abc import SocketAttribute
+    from anyio.streams.buffered import BufferedByteReceiveStream
+
+    async def handler(stream: Any) -> None:
+        buffered = BufferedByteReceiveStream(stream)
+        async with stream:
+            try:
+                while True:
+                    header = await buffered.receive_exactly(4)
+                    (length,) = _HEADER.unpack(header)
+                    await stream.send(header + await buffered.receive_exactly(length))
+            except (anyio.IncompleteRead, anyio.EndOfStream):
+                pass
+
+    async def main() -> list[bytes]:
+        out = []
+        async with anyio.create_task_group() as tg:
+            listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+            tg.start_soon(listener.serve, handler)
+            port = listener.extra(SocketAttribute.local_port)
+            async with await anyio.connect_tcp("127.0.0.1", port) as stream:
+                buffered = BufferedByteReceiveStream(stream)
+                for m in echo.messages:
+                    await stream.send(_HEADER.pack(len(m)) + m)
+                    (length,) = _HEADER.unpack(await buffered.receive_exactly(4))
+                    out.append(await buffered.receive_exactly(length))
+            tg.cancel_scope.cancel()
+        return out
+
+    async def bounded() -> list[bytes]:
+        with anyio.fail_after(bench.TIMEOUT):
+            return await main()
+
+    return anyio.run(bounded)  # type: ignore[no-any-return]
+
+
 class _EchoProtocol(asyncio.Protocol):
     def connection_made(self, transport: Any) -> None:
         self.transport = transport
@@ -683,6 +762,13 @@ def implementations(key: str) -> list[Entry]:
         "aio-echo": [
             peer("asyncio streams readexactly", aio_streams_echo),
             ceiling("asyncio Protocol echo, no framing", aio_protocol_echo),
+        ],
+        "aio-echo-pipelined": [
+            peer("asyncio streams readexactly", aio_streams_echo_pipelined),
+            ceiling("asyncio Protocol echo, no framing", aio_protocol_echo_pipelined),
+        ],
+        "anyio-echo": [
+            peer("anyio BufferedByteReceiveStream.receive_exactly", anyio_buffered_echo),
         ],
     }
     lp_encoders = [

@@ -492,6 +492,28 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         "msg/s", s.echo_count, echo, lp,
     )
     w.add("framing.aio", "framing", _aio_echo(lp))
+    w.targets.append(Target("framing.aio", "peer", 1.2))  # issue 12
+    result.append(w)
+
+    w = Workload(
+        "aio-echo-pipelined",
+        f"asyncio loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} in windows of "
+        f"{ECHO_WINDOW}: LengthPrefixed('!I')",
+        "msg/s", s.echo_count, echo, lp,
+    )
+    w.add("framing.aio", "framing", _aio_echo(lp, window=ECHO_WINDOW))
+    w.targets.append(Target("framing.aio", "peer", 1.5))  # issue 12
+    result.append(w)
+
+    w = Workload(
+        "anyio-echo",
+        f"anyio (asyncio backend) loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} "
+        "one at a time: LengthPrefixed('!I')",
+        "msg/s", s.echo_count, echo, lp,
+    )
+    module, why = optional_module("anyio")
+    w.add("framing.anyio", "framing", _anyio_echo(lp) if module else None, why)
+    w.targets.append(Target("framing.anyio", "peer", 1.0))  # issue 12
     result.append(w)
     return result
 
@@ -597,7 +619,10 @@ def _tcp_recv(codec: Codec) -> ImplFn:
     return run
 
 
-def _aio_echo(codec: Codec) -> ImplFn:
+ECHO_WINDOW = 100  # messages a pipelining echo client sends before it reads their echoes
+
+
+def _aio_echo(codec: Codec, window: int = 1) -> ImplFn:
     async def echo(stream: Any) -> None:
         async for message in stream:
             await stream.send(message)
@@ -607,9 +632,15 @@ def _aio_echo(codec: Codec) -> ImplFn:
         port = server.sockets[0].getsockname()[1]
         stream = await aio.open_connection("127.0.0.1", port, codec)
         out = []
-        for message in messages:
-            await stream.send(message)
-            out.append(await stream.recv())
+        if window == 1:
+            for message in messages:
+                await stream.send(message)
+                out.append(await stream.recv())
+        else:
+            for start in range(0, len(messages), window):
+                batch = messages[start : start + window]
+                await stream.send_many(batch)
+                out += [await stream.recv() for _ in batch]
         stream.close()
         await stream.wait_closed()
         server.close()
@@ -618,6 +649,39 @@ def _aio_echo(codec: Codec) -> ImplFn:
 
     def run(echoes: Echo) -> list[bytes]:
         return asyncio.run(asyncio.wait_for(main(echoes.messages), TIMEOUT))
+
+    return run
+
+
+def _anyio_echo(codec: Codec) -> ImplFn:
+    import anyio
+    from anyio.abc import SocketAttribute
+
+    from framing import anyio as framed_anyio
+
+    async def echo(stream: Any) -> None:
+        async for message in stream:
+            await stream.send(message)
+
+    async def main(messages: list[bytes]) -> list[bytes]:
+        out = []
+        async with anyio.create_task_group() as tg:
+            listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
+            port = listener.extra(SocketAttribute.local_port)
+            tg.start_soon(listener.serve, framed_anyio.handler(echo, codec))
+            async with await framed_anyio.connect_tcp("127.0.0.1", port, codec) as stream:
+                for message in messages:
+                    await stream.send(message)
+                    out.append(await stream.receive())
+            tg.cancel_scope.cancel()
+        return out
+
+    def run(echoes: Echo) -> list[bytes]:
+        async def bounded() -> list[bytes]:
+            with anyio.fail_after(TIMEOUT):
+                return await main(echoes.messages)
+
+        return anyio.run(bounded)
 
     return run
 

@@ -116,13 +116,13 @@ class Spy:
         self.sock = sock
         self.calls: list[tuple[str, list[Any], int]] = []  # (method, buffers, bytes sent)
 
-    def sendmsg(self, buffers: list[Any]) -> int:
-        sent = self.sock.sendmsg(buffers)
+    def sendmsg(self, buffers: list[Any], *args: Any) -> int:
+        sent = self.sock.sendmsg(buffers, *args)
         self.calls.append(("sendmsg", list(buffers), sent))
         return sent
 
-    def send(self, data: Any) -> int:
-        sent = self.sock.send(data)
+    def send(self, data: Any, *args: Any) -> int:
+        sent = self.sock.send(data, *args)
         self.calls.append(("send", [data], sent))
         return sent
 
@@ -138,13 +138,13 @@ class Stingy(Spy):
 
     limit = 7
 
-    def sendmsg(self, buffers: list[Any]) -> int:
+    def sendmsg(self, buffers: list[Any], *args: Any) -> int:
         head = b"".join(bytes(b) for b in buffers)[: self.limit]
         self.sock.sendall(head)
         self.calls.append(("sendmsg", list(buffers), len(head)))
         return len(head)
 
-    def send(self, data: Any) -> int:
+    def send(self, data: Any, *args: Any) -> int:
         head = bytes(memoryview(data)[: self.limit])
         self.sock.sendall(head)
         self.calls.append(("send", [data], len(head)))

@@ -1,8 +1,9 @@
 """The asyncio protocol under ``framing.aio``: transport bytes straight into a ``Connection``.
 
 Reading. ``data_received`` feeds the connection's framing state (a
-``framing.Connection``: its decoder) and nothing else; ``next_message()``
-(what ``FramedStream.recv()`` calls) takes one message out of it. A message
+``framing.Connection``: its decoder) and nothing else; ``FramedStream.recv()``
+takes one message out of it with ``Connection.next_message()``, and waits
+here (``wait_for_data``) only when none is complete. A message
 therefore leaves the decoder only in the synchronous step that returns it to
 the caller, which gives three properties at once:
 
@@ -78,9 +79,13 @@ class FramedProtocol(asyncio.Protocol):
         self._estimate = 0  # at least connection.buffered: last measured plus fed since
         self._waiter: asyncio.Future[None] | None = None  # the recv() waiting for bytes
         self._writing_paused = False
+        # Plain attributes, read by every send(): whether drain() must be
+        # awaited (paused for writing, or the connection lost), and whether
+        # the connection is lost.
+        self.must_drain = False
+        self.lost = False
         self._drain_waiters: list[asyncio.Future[None]] = []
         self._closing = False  # close() was called
-        self._lost = False  # connection_lost() was called
         self._exception: BaseException | None = None  # why the connection was lost
         self.closed: asyncio.Future[None] = self._loop.create_future()
 
@@ -119,7 +124,7 @@ class FramedProtocol(asyncio.Protocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         """Finish the stream for ``recv()`` and fail waiting ``drain()`` calls."""
-        self._lost = True
+        self.lost = self.must_drain = True
         if exc is not None:
             self._exception = exc
         else:
@@ -132,11 +137,12 @@ class FramedProtocol(asyncio.Protocol):
 
     def pause_writing(self) -> None:
         """The transport's buffer is above its high-water mark."""
-        self._writing_paused = True
+        self._writing_paused = self.must_drain = True
 
     def resume_writing(self) -> None:
         """The transport's buffer is back under its low-water mark."""
         self._writing_paused = False
+        self.must_drain = self.lost
         for waiter in self._drain_waiters:
             if not waiter.done():
                 waiter.set_result(None)
@@ -148,21 +154,14 @@ class FramedProtocol(asyncio.Protocol):
         """Whether reading is paused because too many received bytes are unread."""
         return self._reading_paused
 
-    def next_message(self) -> bytes | None:
-        """The next message, or ``None`` when more bytes are needed; raises at EOF or error."""
-        message = self.connection.next_message()
-        if message is None:
-            self._need_more()
-        return message
-
     def next_result(self, step: Callable[[], _T | None]) -> _T | None:
-        """``step()``'s result (an unframed read of the connection), or None: read on."""
+        """``step()``'s result (a read of the connection), or None after ``need_more()``."""
         result = step()
         if result is None:
-            self._need_more()
+            self.need_more()
         return result
 
-    def _need_more(self) -> None:
+    def need_more(self) -> None:
         """Nothing buffered completes what the consumer asks for: fail, or read on."""
         if self._exception is not None:
             raise self._exception.with_traceback(None)
@@ -219,30 +218,20 @@ class FramedProtocol(asyncio.Protocol):
     # -- writing ---------------------------------------------------------------
 
     @property
-    def lost(self) -> bool:
-        """Whether the connection is gone (``connection_lost()`` was called)."""
-        return self._lost
-
-    @property
     def lost_because(self) -> BaseException | None:
         """The error the connection was lost with, if any."""
         return self._exception
 
-    @property
-    def must_drain(self) -> bool:
-        """Whether ``drain()`` has to be awaited (paused for writing, or connection lost)."""
-        return self._writing_paused or self._lost
-
     async def drain(self) -> None:
         """Wait while the transport's write buffer is above its high-water mark."""
-        if self._writing_paused and not self._lost:
+        if self._writing_paused and not self.lost:
             waiter: asyncio.Future[None] = self._loop.create_future()
             self._drain_waiters.append(waiter)
             try:
                 await waiter
             finally:
                 self._drain_waiters.remove(waiter)
-        if self._lost:
+        if self.lost:
             raise ConnectionResetError("the connection was lost") from self._exception
 
     def __repr__(self) -> str:

@@ -58,25 +58,32 @@ class FramedStream:
 
         ``IncompleteFrame`` if the peer stopped mid-frame; ``FrameTooLarge`` /
         ``InvalidFrame`` where the decoder meets them. Safe to cancel: a
-        cancelled call takes nothing, the next call returns the message.
+        cancelled call takes nothing, the next call returns the message. A
+        message already received is returned without yielding to the loop.
         """
+        message = self._conn.next_message()
+        if message is None:
+            message = await self._wait_for_message()
+        return message
+
+    async def _wait_for_message(self) -> bytes:
+        conn = self._conn
         protocol = self._protocol
-        message = protocol.next_message()
+        message = None
         while message is None:
+            protocol.need_more()
             await protocol.wait_for_data()
-            message = protocol.next_message()
+            message = conn.next_message()
         return message
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         return self
 
     async def __anext__(self) -> bytes:
-        protocol = self._protocol  # recv(), inlined: this is the hot loop of a server
         try:
-            message = protocol.next_message()
-            while message is None:
-                await protocol.wait_for_data()
-                message = protocol.next_message()
+            message = self._conn.next_message()
+            if message is None:
+                message = await self._wait_for_message()
         except ConnectionClosed:
             raise StopAsyncIteration from None
         return message
@@ -133,19 +140,31 @@ class FramedStream:
         synchronous step). With ``UntilClose`` the write side is shut down
         after the message. A ``bytearray`` may be reused as soon as ``send``
         returns. If a send is cancelled while it waits, its message has been
-        written already.
+        written already. Below the high-water mark it does not yield to the
+        event loop.
         """
         conn = self._conn
-        self._check_writable(conn)
-        parts = conn.frame(message, fields)
-        if type(message) is bytes and len(message) < _JOIN_LIMIT:
-            self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
+        protocol = self._protocol
+        if (
+            conn.sends_plainly
+            and type(message) is bytes
+            and len(message) < _JOIN_LIMIT
+            and not fields
+            and not protocol.lost
+            and not self._transport.is_closing()
+        ):
+            self._transport.write(conn.encode(message))  # the hot path: one bytes, one write
         else:
-            _write(self._transport, parts)
-        if conn.needs_shutdown:
-            self._shut()
-        if self._protocol.must_drain:
-            await self._protocol.drain()
+            self._check_writable(conn)
+            parts = conn.frame(message, fields)
+            if type(message) is bytes and len(message) < _JOIN_LIMIT:
+                self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
+            else:
+                _write(self._transport, parts)
+            if conn.needs_shutdown:
+                self._shut()
+        if protocol.must_drain:
+            await protocol.drain()
 
     async def send_many(self, messages: Iterable[Buffer]) -> None:
         """Send several messages in as few writes as possible, then wait like ``send``.

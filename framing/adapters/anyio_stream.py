@@ -32,6 +32,7 @@ every message before them. A cancelled ``receive()`` loses nothing.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
@@ -74,7 +75,11 @@ class FramedStream(anyio.abc.ObjectStream[bytes]):
     def __init__(self, stream: AnyByteStream, codec: Codec, *, initial: Buffer = b"") -> None:
         self._stream = stream
         self._conn = Connection(codec)
-        self._send_lock = anyio.Lock(fast_acquire=True)
+        # One sender at a time, in arrival order, so frames never interleave:
+        # a turn flag, and an event per task waiting for its turn. (An anyio
+        # Lock would do, at a cancellation check per send even uncontended.)
+        self._sending = False
+        self._turns: deque[anyio.Event] = deque()
         if initial:
             self._conn.receive_data(initial)
 
@@ -172,19 +177,56 @@ class FramedStream(anyio.abc.ObjectStream[bytes]):
         unusable, as anyio's own ``send`` does.
         """
         conn = self._conn
-        async with self._send_lock:
-            parts = conn.frame(item, fields)
-            await self._send_parts(parts)
+        if self._sending:
+            await self._wait_for_turn()
+        self._sending = True
+        try:
+            if (
+                conn.sends_plainly
+                and type(item) is bytes
+                and len(item) <= _JOIN_LIMIT
+                and not fields
+            ):  # the hot path: one bytes, one send
+                await self._stream.send(conn.encode(item))
+                return
+            await self._send_parts(conn.frame(item, fields))
             if conn.needs_shutdown:
                 await self._shut()
+        finally:
+            self._pass_turn()
 
     async def send_many(self, messages: Iterable[Buffer]) -> None:
         """Send several messages' frames in as few sends as possible, all encoded first."""
         conn = self._conn
-        async with self._send_lock:
+        if self._sending:
+            await self._wait_for_turn()
+        self._sending = True
+        try:
             await self._send_parts(conn.frames(list(messages)))
             if conn.needs_shutdown:
                 await self._shut()
+        finally:
+            self._pass_turn()
+
+    async def _wait_for_turn(self) -> None:
+        """Wait until the senders before this one are done; then the turn is this one's."""
+        turn = anyio.Event()
+        self._turns.append(turn)
+        try:
+            await turn.wait()
+        except BaseException:  # cancelled: give up the place, or the turn if it came
+            if turn.is_set():
+                self._pass_turn()
+            else:
+                self._turns.remove(turn)
+            raise
+
+    def _pass_turn(self) -> None:
+        """The next waiting sender's turn (the flag stays set for it), or nobody's."""
+        if self._turns:
+            self._turns.popleft().set()
+        else:
+            self._sending = False
 
     async def _send_parts(self, parts: Iterable[Buffer]) -> None:
         parts = tuple(parts)
@@ -198,10 +240,15 @@ class FramedStream(anyio.abc.ObjectStream[bytes]):
 
     async def send_eof(self) -> None:
         """Half-close: the peer sees EOF after the frames sent so far; receiving goes on."""
-        async with self._send_lock:
+        if self._sending:
+            await self._wait_for_turn()
+        self._sending = True
+        try:
             if not self._conn.write_closed:
                 self._conn.shutdown_write()
                 await self._shut()
+        finally:
+            self._pass_turn()
 
     shutdown_write = send_eof  # framing's name for it
 

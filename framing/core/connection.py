@@ -118,6 +118,7 @@ class Connection:
         self._high_water = high_water
         self._write_closed = False  # no more frames: shutdown_write(), or an ends_at_close send
         self._write_shut = False  # the adapter shut the write side down
+        self._send_rules()
 
     def __repr__(self) -> str:
         return (
@@ -255,7 +256,7 @@ class Connection:
             raise
         if message is None:
             self._messages = None
-            if self._decoder.eof:
+            if self._eof:
                 raise ConnectionClosed("the peer closed the connection")
         return message
 
@@ -426,6 +427,21 @@ class Connection:
 
     # -- sending -----------------------------------------------------------------
 
+    def _send_rules(self) -> None:
+        """Cache what ``encode`` needs: whether a frame is just ``codec.encode(message)``."""
+        self.sends_plainly = not self._write_closed and not self._codec.ends_at_close
+        self._encode = self._codec.encode
+
+    def encode(self, message: Buffer) -> bytes:
+        """One message's frame as one ``bytes``, checked as ``frame`` checks it.
+
+        The quick way for a small message: ``codec.encode``, whose fast paths
+        build the frame in one step.
+        """
+        if self.sends_plainly:
+            return self._encode(message)
+        return b"".join(self.frame(message, {}))
+
     def frame(self, message: Buffer, fields: dict[str, Any]) -> tuple[Buffer, ...]:
         """One message's frame as parts (``Codec.encode_parts``), checked against the write side.
 
@@ -435,7 +451,7 @@ class Connection:
         self._check_open_for(1)
         parts = encode_parts(self._codec, message, fields)
         if self._codec.ends_at_close:
-            self._write_closed = True
+            self.shutdown_write()
         return parts
 
     def frames(self, messages: list[Buffer]) -> list[View]:
@@ -444,7 +460,7 @@ class Connection:
         codec = self._codec
         vector = gather(part for message in messages for part in codec.encode_parts(message))
         if codec.ends_at_close and messages:
-            self._write_closed = True
+            self.shutdown_write()
         return vector
 
     def _check_open_for(self, count: int) -> None:
@@ -500,6 +516,7 @@ class Connection:
     def shutdown_write(self) -> None:
         """No more frames: the write side shuts down once the queue is sent."""
         self._write_closed = True
+        self.sends_plainly = False
 
     @property
     def write_closed(self) -> bool:
@@ -540,6 +557,7 @@ class Connection:
         self._decoder = decoder
         self._codec = codec
         self._messages = None
+        self._send_rules()
 
 
 def _header_size(codec: Codec, wire: bytes) -> int:
