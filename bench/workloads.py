@@ -511,7 +511,7 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
         "one at a time: LengthPrefixed('!I')",
         "msg/s", s.echo_count, echo, lp,
     )
-    module, why = optional_module("anyio")
+    module, why = optional_module("framing.anyio")  # needs anyio, and a framing that has it
     w.add("framing.anyio", "framing", _anyio_echo(lp) if module else None, why)
     w.targets.append(Target("framing.anyio", "peer", 1.0))  # issue 12
     result.append(w)
