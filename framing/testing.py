@@ -57,14 +57,11 @@ import random
 from collections.abc import Callable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 
-from .codecs.cobs import COBS
 from .codecs.delimited import Delimited
 from .codecs.fixed import FixedLength
 from .codecs.length_prefixed import LengthPrefixed
 from .codecs.lines import Lines
-from .codecs.netstring import Netstring
 from .codecs.slip import SLIP
-from .codecs.until_close import UntilClose
 from .core.codec import Codec
 from .errors import EncodeError, FramingError, IncompleteFrame
 
@@ -318,7 +315,7 @@ def _mutate(
 
 def _holds_one_message(codec: CodecLike) -> bool:
     """Whether a stream carries exactly one message (the stream's end ends it)."""
-    return isinstance(codec, UntilClose)
+    return bool(getattr(codec, "ends_at_close", False))
 
 
 def _message_lists(
@@ -334,31 +331,14 @@ def _message_lists(
 def max_buffered_for(codec: CodecLike) -> int | None:
     """The most wire bytes a decoder of ``codec`` may hold after decoding what it can.
 
-    That is the wire size of the largest unfinished frame: ``max_length``
-    plus the framing overhead (header, delimiter, escapes). SLIP's wire can
-    be twice its payload (every byte escaped), COBS adds one byte in 254.
-    While bytes are fed, and once a decoder has failed for good, one chunk
-    more may be held. ``None`` for a codec this function does not know.
+    That is the wire size of the largest unfinished frame: what the codec
+    states as its ``largest_frame`` (``max_length`` plus the framing
+    overhead: header, delimiter, escapes). While bytes are fed, and once a
+    decoder has failed for good, one chunk more may be held. ``None`` for a
+    codec that does not state it.
     """
-    if isinstance(codec, FixedLength):
-        return codec.size
-    max_length: int = getattr(codec, "max_length", 0)
-    if isinstance(codec, Lines):
-        return max_length + 2  # b"\r\n"
-    if isinstance(codec, Delimited):
-        return max_length + len(codec.delimiter)
-    if isinstance(codec, LengthPrefixed):
-        size = codec._layout.size
-        return max_length + (10 if size is None else size)  # a varint is at most 10 bytes
-    if isinstance(codec, Netstring):
-        return len(str(max_length)) + 1 + max_length + 1  # digits, colon, comma
-    if isinstance(codec, COBS):
-        return max_length + max_length // 254 + 2  # code bytes, end byte
-    if isinstance(codec, SLIP):
-        return 2 * max_length + 2  # every byte escaped, two ENDs
-    if isinstance(codec, UntilClose):
-        return max_length
-    return None
+    largest: int | None = getattr(codec, "largest_frame", None)
+    return largest
 
 
 # --------------------------------------------------------------------------

@@ -374,3 +374,50 @@ def test_until_close_frames_its_one_message_through_frames() -> None:
     conn = Connection(UntilClose())
     assert conn.frames([b"whole"]) == [b"whole"]
     assert conn.write_closed
+
+
+@pytest.mark.parametrize(
+    ("codec", "worst"),
+    [
+        (FixedLength(7), b"f" * 7),
+        (framing.Delimited(b"\r\n", max_length=300), b"d" * 300),
+        (Lines(max_length=300, strict_crlf=True), b"l" * 300),
+        (LengthPrefixed("!H", max_length=300), b"p" * 300),
+        (LengthPrefixed("!I", max_length=300, includes_header=True), b"p" * 300),
+        (Netstring(max_length=300), b"n" * 300),
+        (framing.COBS(max_length=300), b"c" * 300),
+        (framing.SLIP(max_length=300), b"\xc0" * 300),
+        (UntilClose(max_length=300), b"u" * 300),
+    ],
+    ids=repr,
+)
+def test_largest_frame_is_the_longest_wire_frame(codec: framing.Codec, worst: bytes) -> None:
+    assert len(codec.encode(worst)) == codec.largest_frame
+
+
+def test_a_varints_largest_frame_allows_its_longest_accepted_form() -> None:
+    codec = LengthPrefixed("varint", max_length=300)
+    overlong = b"\x85\x80\x80\x80\x80\x80\x80\x80\x80\x00" + b"v" * 5  # 5, in 10 bytes
+    assert codec.decode(overlong) == [b"v" * 5]
+    assert codec.largest_frame == 10 + 300
+
+
+def test_codecs_state_their_capabilities() -> None:
+    assert UntilClose().ends_at_close
+    assert not Lines().ends_at_close
+    assert Lines().payload_trailer is None
+    assert Netstring().payload_trailer == b","
+    assert FixedLength(3).payload_trailer == b""
+    assert LengthPrefixed().payload_trailer == b""
+    from construct import Int8ub, Int16ub, Struct
+
+    fields = LengthPrefixed(Struct("type" / Int8ub, "length" / Int16ub))
+    assert fields.payload_trailer is None  # its frames carry fields: read through the decoder
+
+    class Plain(framing.Codec):
+        def decoder(self) -> framing.Decoder:
+            raise NotImplementedError
+
+    assert Plain().largest_frame is None
+    assert Plain().payload_trailer is None
+    assert not Plain().ends_at_close

@@ -46,7 +46,7 @@ from typing import Any
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.frozen import Frozen
-from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
+from ..core.headers import VARINT_MAX_BYTES, HeaderLayout, Parsed, StructLayout, layout_for
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, InvalidFrame
 
@@ -149,15 +149,14 @@ class LengthPrefixed(Frozen, Codec):
         return LengthPrefixedDecoder(self)
 
     @property
-    def largest_frame(self) -> int | None:
-        """The header declaring ``max_length``, then ``max_length`` bytes (None: a header
-        whose size its fields decide)."""
-        layout = self._layout
-        if layout.size is None and layout.has_fields:
-            return None
-        if self.includes_header:
-            return self._declared_with_header(self.max_length)
-        return layout.header_size(self.max_length) + self.max_length
+    def largest_frame(self) -> int:
+        """The longest header the decoder accepts, then ``max_length`` bytes.
+
+        A varint header may be up to 10 bytes long on the wire, whatever it
+        declares.
+        """
+        header = self._layout.size
+        return (VARINT_MAX_BYTES if header is None else header) + self.max_length
 
     @property
     def payload_trailer(self) -> bytes | None:
