@@ -41,6 +41,7 @@ from .codecs.until_close import UntilClose
 from .core.buffer import ReceiveBuffer
 from .core.codec import Codec, Decoder
 from .core.connection import Connection
+from .core.headers import Varint
 from .core.types import Buffer
 from .errors import (
     ConnectionClosed,
@@ -80,6 +81,7 @@ __all__ = [
     "Netstring",
     "ReceiveBuffer",
     "UntilClose",
+    "Varint",
     "close_connections",
     "codec_from_spec",
     "connect",

@@ -211,11 +211,6 @@ def test_struct_header_without_a_length_field_is_refused() -> None:
         LengthPrefixed(c.Struct("type" / c.Int8ub, "size" / c.Int16ub))
 
 
-def test_struct_header_of_variable_size_is_refused() -> None:
-    with pytest.raises(ValueError, match="size"):
-        LengthPrefixed(c.Struct("name" / c.CString("ascii"), "length" / c.Int16ub))
-
-
 def test_encoding_fields_without_a_struct_header_is_refused() -> None:
     with pytest.raises(EncodeError):
         LengthPrefixed("!I").encode(b"hello", type=3)

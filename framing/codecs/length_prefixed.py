@@ -46,9 +46,9 @@ from typing import Any
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
 from ..core.frozen import Frozen
-from ..core.headers import VARINT_MAX_BYTES, HeaderLayout, Parsed, StructLayout, layout_for
+from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ..core.types import Buffer
-from ..errors import EncodeError, FrameTooLarge, InvalidFrame
+from ..errors import EncodeError, FrameTooLarge, FramingError, InvalidFrame
 
 __all__ = ["Frame", "LengthPrefixed"]
 
@@ -73,16 +73,58 @@ class Frame(bytes):
 
 
 class LengthPrefixed(Frozen, Codec):
-    """A length header, then that many payload bytes."""
+    """A length header, then that many payload bytes; every header shape of Netty's and tokio's.
 
-    _fields = ("header", "max_length", "includes_header")
+    ``header``: a ``struct`` integer format, ``"varint"``, ``"uvarint"``,
+    ``"mqtt"``, a ``Varint(...)``, a construct integer or ``Struct``.
+    ``max_length``: the largest payload, checked the moment the header is
+    complete. The rest, with the names tokio-util's ``LengthDelimitedCodec``
+    and Netty's ``LengthFieldBasedFrameDecoder`` give them:
+
+    - ``length_offset`` (``length_field_offset``): bytes before the length
+      field, such as a type byte. A decoded frame is a ``Frame`` that keeps
+      them in ``.fields["prefix"]``; ``encode`` takes them as ``prefix=``.
+    - ``length_adjustment`` (signed, the same name in both): the payload is
+      ``declared + length_adjustment`` bytes. A length that also counts 2
+      bytes of something else (a version field in the header after it) is
+      ``length_adjustment=-2``; one that leaves out a payload's 2-byte tail
+      (kept in the payload) is ``+2``. ``includes_header=True`` is its common
+      case: the declared length counts the whole header.
+    - ``keep_header`` (``num_skip(0)``, ``initialBytesToStrip=0``): a decoded
+      message is the whole wire frame, header included, and ``encode`` takes
+      a whole frame (checked, sent as it is): for proxies.
+    - ``discard_oversized`` (Netty's discard mode): a frame declaring more
+      than ``max_length`` is reported once (``FrameTooLarge``) and its bytes
+      are dropped as they arrive, never buffered; decoding goes on after it.
+      Off by default: trusting the length of a frame that is too large also
+      trusts a corrupt header, and then the stream is desynchronised.
+    - ``max_header_size``: for a ``Struct`` header whose size depends on its
+      own fields, the most bytes it may take (it is parsed as they arrive).
+    """
+
+    _fields = (
+        "header",
+        "max_length",
+        "includes_header",
+        "length_offset",
+        "length_adjustment",
+        "keep_header",
+        "discard_oversized",
+        "max_header_size",
+    )
     header: Any
     max_length: int
     includes_header: bool
+    length_offset: int
+    length_adjustment: int
+    keep_header: bool
+    discard_oversized: bool
+    max_header_size: int
     _layout: HeaderLayout
-    # For a struct header: its pack, and what the declared length adds to the payload's.
+    # For a plain struct header: its pack, and what the declared length adds to the payload's.
     _pack: Callable[[int], bytes] | None
     _declared_extra: int
+    _simple: bool  # the header is the length of the payload, nothing more
 
     def __init__(
         self,
@@ -90,45 +132,134 @@ class LengthPrefixed(Frozen, Codec):
         *,
         max_length: int | None = None,
         includes_header: bool = False,
+        length_offset: int = 0,
+        length_adjustment: int = 0,
+        keep_header: bool = False,
+        discard_oversized: bool = False,
+        max_header_size: int = 32,
     ) -> None:
-        layout = layout_for(header)
-        capacity = layout.max_value  # the largest payload the header can declare
+        for name, value in (("length_offset", length_offset), ("max_header_size", max_header_size)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{name} must be a non-negative integer, not {value!r}")
+        if isinstance(length_adjustment, bool) or not isinstance(length_adjustment, int):
+            raise ValueError(f"length_adjustment must be an integer, not {length_adjustment!r}")
+        layout = layout_for(header, max_header_size)
+        # The largest payload the header can declare.
+        capacity = layout.max_value + length_adjustment
         if includes_header:
-            capacity -= layout.header_size(layout.max_value)
+            capacity -= length_offset + layout.header_size(layout.max_value)
         if max_length is None:
-            max_length = min(DEFAULT_MAX_LENGTH, capacity)
+            max_length = max(0, min(DEFAULT_MAX_LENGTH, capacity))
         check_max_length(max_length)
         if max_length > capacity:
             raise ValueError(
                 f"max_length of {max_length} bytes is more than the header {header!r} "
                 f"can declare ({capacity} bytes)"
             )
-        plain = layout.struct if isinstance(layout, StructLayout) else None
+        plain = (
+            layout.struct
+            if isinstance(layout, StructLayout) and not length_offset and not keep_header
+            else None
+        )
+        extra = (plain.size if plain and includes_header else 0) - length_adjustment
         self._set(
             header=header,
             max_length=max_length,
             includes_header=bool(includes_header),
+            length_offset=length_offset,
+            length_adjustment=length_adjustment,
+            keep_header=bool(keep_header),
+            discard_oversized=bool(discard_oversized),
+            max_header_size=max_header_size,
             _layout=layout,
-            _pack=plain.pack if plain else None,
-            _declared_extra=plain.size if plain and includes_header else 0,
+            _pack=plain.pack if plain and extra >= 0 else None,
+            _declared_extra=extra,
+            _simple=not (
+                layout.has_fields
+                or includes_header
+                or length_offset
+                or length_adjustment
+                or keep_header
+            ),
         )
+
+    def __repr__(self) -> str:
+        # The options at their defaults are left out: the common codecs read as before.
+        shown = self._fields[:3] + tuple(
+            name for name in self._fields[3:] if getattr(self, name) != _DEFAULTS[name]
+        )
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"LengthPrefixed({values})"
+
+    @property
+    def _carries_fields(self) -> bool:
+        """Whether decoded frames carry fields (a ``Struct`` header's, or the offset's prefix)."""
+        return (self._layout.has_fields or bool(self.length_offset)) and not self.keep_header
 
     def encode_parts(self, message: Buffer, **fields: Any) -> tuple[Buffer, ...]:
         """Header and payload, the payload not copied.
 
-        A ``Struct`` header's fields come from keywords, or from ``message``'s
-        own ``.fields`` when it is a ``Frame`` (keywords win).
+        A ``Struct`` header's fields (and an offset's ``prefix``) come from
+        keywords, or from ``message``'s own ``.fields`` when it is a ``Frame``
+        (keywords win). With ``keep_header``, ``message`` is a whole frame.
         """
-        if isinstance(message, Frame) and self._layout.has_fields:
+        if self._simple and not fields:
+            view = as_view(message)
+            check_payload_length(len(view), self.max_length)
+            return (self._layout.build(len(view), fields), view)
+        if self.keep_header:
+            return self._whole_frame(message, fields)
+        if isinstance(message, Frame) and self._carries_fields:
             fields = {**message.fields, **fields}  # a Frame forwarded elsewhere is its payload
+        prefix = b""
+        if self.length_offset:
+            fields = dict(fields)
+            prefix = self._prefix(fields.pop("prefix", None))
         if fields and not self._layout.has_fields:
             raise EncodeError(f"header {self.header!r} has no fields, got {sorted(fields)}")
         view = as_view(message)
         length = len(view)
         check_payload_length(length, self.max_length)
+        declared = self._declared(length)
+        header = self._layout.build(declared, fields)
+        return (prefix + header if prefix else header, view)
+
+    def _prefix(self, prefix: Any) -> bytes:
+        if prefix is None:
+            raise EncodeError(f"{self.length_offset} prefix bytes are needed: pass prefix=...")
+        data = bytes(prefix)
+        if len(data) != self.length_offset:
+            raise EncodeError(
+                f"prefix of {len(data)} bytes given; length_offset is {self.length_offset}"
+            )
+        return data
+
+    def _declared(self, length: int) -> int:
+        """The length field's value for a payload of ``length`` bytes."""
+        declared = length - self.length_adjustment
         if self.includes_header:
-            length = self._declared_with_header(length)
-        return (self._layout.build(length, fields), view)
+            # A varint's size depends on the value it declares, which includes it.
+            size = self._layout.header_size(declared)
+            while self._layout.header_size(declared + self.length_offset + size) != size:
+                size += 1
+            declared += self.length_offset + size
+        if not 0 <= declared <= self._layout.max_value:
+            raise EncodeError(
+                f"a {length}-byte payload declares {declared}, which the header cannot hold"
+            )
+        return declared
+
+    def _whole_frame(self, message: Buffer, fields: dict[str, Any]) -> tuple[Buffer, ...]:
+        if fields:
+            raise EncodeError("with keep_header, a message is a whole frame: no fields")
+        view = as_view(message)
+        try:
+            frames = self.decode(view)
+        except FramingError as error:
+            raise EncodeError(f"not a whole frame: {error}") from None
+        if len(frames) != 1:
+            raise EncodeError(f"not one whole frame but {len(frames)}")
+        return (view,)
 
     def encode(self, message: Buffer, **fields: Any) -> bytes:
         """Header and payload in one ``bytes``."""
@@ -137,32 +268,35 @@ class LengthPrefixed(Frozen, Codec):
             return pack(len(message) + self._declared_extra) + message
         return b"".join(self.encode_parts(message, **fields))
 
-    def _declared_with_header(self, length: int) -> int:
-        # A varint's size depends on the value it declares, which includes it.
-        size = self._layout.header_size(length)
-        while self._layout.header_size(length + size) != size:
-            size += 1
-        return length + size
-
     def decoder(self) -> LengthPrefixedDecoder:
         """A fresh decoder."""
+        if self.discard_oversized:
+            return DiscardingDecoder(self)
         return LengthPrefixedDecoder(self)
 
     @property
     def largest_frame(self) -> int:
         """The longest header the decoder accepts, then ``max_length`` bytes.
 
-        A varint header may be up to 10 bytes long on the wire, whatever it
-        declares.
+        A varint header may be up to 10 bytes long on the wire (or its
+        ``max_bytes``), whatever it declares.
         """
-        header = self._layout.size
-        return (VARINT_MAX_BYTES if header is None else header) + self.max_length
+        return self.length_offset + self._layout.max_size + self.max_length
 
     @property
     def payload_trailer(self) -> bytes | None:
-        """``b""`` with an integer header: the payload follows it as it is. None with a
-        ``Struct`` header, whose frames carry fields and are read through the decoder."""
-        return None if self._layout.has_fields else b""
+        """``b""`` when a frame is an integer header then the payload as it is; None when
+        frames carry fields (a ``Struct`` header, an offset's prefix) or keep their header."""
+        return None if self._carries_fields or self.keep_header else b""
+
+
+_DEFAULTS = {
+    "length_offset": 0,
+    "length_adjustment": 0,
+    "keep_header": False,
+    "discard_oversized": False,
+    "max_header_size": 32,
+}
 
 
 class LengthPrefixedDecoder(Decoder):
@@ -173,6 +307,13 @@ class LengthPrefixedDecoder(Decoder):
         self._layout = codec._layout
         self._max_length = codec.max_length
         self._includes_header = codec.includes_header
+        self._offset = codec.length_offset
+        self._adjustment = codec.length_adjustment
+        self._keep_header = codec.keep_header
+        # The batch path: a plain struct header, the payload returned alone.
+        self._batches = (
+            isinstance(self._layout, StructLayout) and not self._offset and not self._keep_header
+        )
         # The current frame's parsed header: (header size, payload length,
         # fields), None until the header is complete. The header's bytes stay
         # buffered until the whole frame is there.
@@ -181,47 +322,112 @@ class LengthPrefixedDecoder(Decoder):
     def _take_batch(self) -> list[bytes]:
         layout = self._layout
         header = self._header
-        if not isinstance(layout, StructLayout) or (
+        if not self._batches or (
             header is not None and len(self._buffer) < header[0] + header[1]
         ):
             return []  # no fast path, or not even the current frame is complete
-        payloads = self._buffer._take_prefixed(
-            layout.struct, self._max_length, self._includes_header
-        )
+        assert isinstance(layout, StructLayout)
+        size = layout.struct.size
+        adjust = (size if self._includes_header else 0) - self._adjustment
+        payloads = self._buffer._take_prefixed(layout.struct, self._max_length, adjust)
         if payloads:
             self._header = None  # a header parsed earlier belonged to the batch's first frame
-        self._batch_overhead = layout.struct.size
+        self._batch_overhead = size
         return payloads
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next payload: its header is checked the moment it is complete."""
         header = self._header
         if header is None:
-            header = self._layout.parse(buffer)
-            if header is None:
+            parsed = self._layout.parse(buffer) if not self._offset else self._parse_after(buffer)
+            if parsed is None:
                 return None
-            header = self._header = self._check(*header)
+            header = self._header = self._check(buffer, *parsed)
         size, length, fields = header
         if len(buffer) < size + length:
             buffer.expect(size + length)
             return None
         self._header = None
+        if self._keep_header:
+            whole: bytes = buffer.take(size + length)
+            return whole
         buffer.skip(size)
         payload = buffer.take(length)
         return payload if fields is None else Frame(payload, fields)
 
-    def _check(self, size: int, declared: int, fields: dict[str, Any] | None) -> Parsed:
-        length = declared
+    def _parse_after(self, buffer: ReceiveBuffer) -> Parsed | None:
+        """The header when ``length_offset`` bytes come before its length field."""
+        offset = self._offset
+        head = buffer.peek(offset + self._layout.max_size)
+        if len(head) <= offset:
+            return None
+        rest = ReceiveBuffer()
+        rest.feed(head[offset:])
+        parsed = self._layout.parse(rest)
+        if parsed is None:
+            return None
+        size, declared, fields = parsed
+        return offset + size, declared, {"prefix": head[:offset], **(fields or {})}
+
+    def _check(
+        self, buffer: ReceiveBuffer, size: int, declared: int, fields: dict[str, Any] | None
+    ) -> Parsed:
+        length = declared + self._adjustment
         if self._includes_header:
             length -= size
-            if length < 0:
-                raise InvalidFrame(
-                    f"declared length {declared} is smaller than its {size}-byte header"
-                )
+        if length < 0:
+            raise InvalidFrame(
+                f"declared length {declared} leaves {length} payload bytes "
+                f"(a {size}-byte header, length adjustment {self._adjustment})"
+            )
         if length > self._max_length:
-            raise FrameTooLarge(length, self._max_length)
+            self._oversized(buffer, size, length)
         return size, length, fields
+
+    def _oversized(self, buffer: ReceiveBuffer, size: int, length: int) -> None:
+        raise FrameTooLarge(length, self._max_length)
 
     def reset_frame(self) -> None:
         """Forget the header parsed."""
         self._header = None
+
+
+class DiscardingDecoder(LengthPrefixedDecoder):
+    """``discard_oversized``: an oversized frame is reported, then dropped as it arrives."""
+
+    resynchronises = True
+
+    def __init__(self, codec: LengthPrefixed) -> None:
+        super().__init__(codec)
+        self._discarding = 0  # bytes of an oversized frame still to drop
+
+    def decode(self, buffer: ReceiveBuffer) -> bytes | None:
+        """Drop what is left of an oversized frame, then decode on."""
+        if self._discarding:
+            dropped = min(len(buffer), self._discarding)
+            buffer.skip(dropped)
+            self._discarding -= dropped
+            if self._discarding:
+                return None
+        return super().decode(buffer)
+
+    def _oversized(self, buffer: ReceiveBuffer, size: int, length: int) -> None:
+        # Consume the header and whatever payload is here, before raising
+        # (a resynchronising decoder consumes its bad frame); drop the rest later.
+        total = size + length
+        dropped = min(len(buffer), total)
+        buffer.skip(dropped)
+        self._discarding = total - dropped
+        super()._oversized(buffer, size, length)
+
+    def decode_eof(self, buffer: ReceiveBuffer) -> bytes | None:
+        """A stream that ends inside a dropped frame ends there: it was reported already."""
+        if self._discarding:
+            self._discarding = 0
+            return None
+        return super().decode_eof(buffer)
+
+    def reset_frame(self) -> None:
+        """Forget the header parsed, and a frame being dropped."""
+        super().reset_frame()
+        self._discarding = 0

@@ -3,7 +3,7 @@ r"""Codec specifications: one short string names a framing style and its options
 The syntax every ``framing`` subcommand takes, also usable from Python::
 
     spec    := style [":" argument] ("," option)*
-    option  := "max=" SIZE | flag
+    option  := "max=" SIZE | "offset=" N | "adjust=" [-]N | flag
     SIZE    := digits [K | M | G]          (binary units: 1K = 1024, 1M = 1048576)
 
 =============================  ==============================================
@@ -18,6 +18,10 @@ spec                           codec
 ``length:varint,max=1M``       ``LengthPrefixed("varint", max_length=1048576)``
 ``length:Int24ub``             a construct integer, by name
 ``length:!I,includes-header``  ``LengthPrefixed("!I", includes_header=True)``
+``length:mqtt,offset=1``       MQTT's fixed header: a type byte, then the
+                               remaining length (``"uvarint"``: libp2p's)
+``length:>H,adjust=-2``        ``LengthPrefixed(">H", length_adjustment=-2)``;
+                               flags ``keep-header``, ``discard-oversized``
 ``netstring``                  ``Netstring()``
 ``cobs``                       ``COBS()``
 ``slip``                       ``SLIP()`` (flag: ``no-leading-end``)
@@ -62,7 +66,7 @@ STYLES: dict[str, str] = {
     "fixed": "fixed:SIZE",
     "lines": "lines[:crlf][,unterminated]",
     "delimited": "delimited:DELIMITER",
-    "length": "length[:HEADER][,includes-header]",
+    "length": "length[:HEADER][,includes-header][,offset=N][,adjust=N][,keep-header]",
     "netstring": "netstring",
     "cobs": "cobs",
     "slip": "slip[,no-leading-end]",
@@ -116,10 +120,19 @@ def _build(spec: str) -> Codec:
         key = key.strip().lower()
         if key in ("max", "max-length", "max_length") and has_value:
             kwargs["max_length"] = parse_size(value.strip())
+        elif key in _HEADER_NUMBERS and has_value:
+            if builder is not _length:
+                raise ValueError(f"{style} has no option {key!r}")
+            try:
+                kwargs[_HEADER_NUMBERS[key]] = int(value.strip())
+            except ValueError:
+                raise ValueError(f"{key}= takes an integer, not {value.strip()!r}") from None
         elif not has_value and key:
             flags.add(key.replace("_", "-"))
         else:
-            raise ValueError(f"unknown option {option!r}; options are max=SIZE and flags")
+            raise ValueError(
+                f"unknown option {option!r}; options are max=SIZE, offset=N, adjust=N and flags"
+            )
     codec, used = builder(argument if has_argument else None, flags, kwargs)
     unknown = flags - used
     if unknown:
@@ -216,9 +229,13 @@ def _length(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _B
 
         header = getattr(construct, header)  # "Int24ub" -> construct.Int24ub
     codec = LengthPrefixed(
-        header, includes_header="includes-header" in flags, max_length=kwargs.get("max_length")
+        header,
+        includes_header="includes-header" in flags,
+        keep_header="keep-header" in flags,
+        discard_oversized="discard-oversized" in flags,
+        **kwargs,
     )
-    return codec, {"includes-header"}
+    return codec, {"includes-header", "keep-header", "discard-oversized"}
 
 
 def _simple(style: str, factory: Callable[..., Codec]) -> _Builder:
@@ -233,6 +250,9 @@ def _slip(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Bui
     _no_argument("slip", argument)
     return SLIP(leading_end="no-leading-end" not in flags, **kwargs), {"no-leading-end"}
 
+
+# Integer options of ``length`` and the keyword each sets.
+_HEADER_NUMBERS = {"offset": "length_offset", "adjust": "length_adjustment"}
 
 _BUILDERS: dict[str, _Builder] = {
     "fixed": _fixed,

@@ -477,16 +477,14 @@ class ReceiveBuffer:
             return (data[start:] if start else data).split(delimiter)
         return _split_long(data, start, first, delimiter)
 
-    def _take_prefixed(
-        self, header: struct.Struct, max_length: int, header_in_length: bool
-    ) -> list[bytes]:
+    def _take_prefixed(self, header: struct.Struct, max_length: int, adjust: int) -> list[bytes]:
         """Consume every complete frame with a ``header`` length prefix and a valid length.
 
-        Stops before the first frame that is incomplete or whose length is
-        negative or above ``max_length``, leaving it to the frame-at-a-time path.
+        A frame's payload is its declared length minus ``adjust``. Stops
+        before the first frame that is incomplete or whose length is negative
+        or above ``max_length``, leaving it to the frame-at-a-time path.
         """
         size = header.size
-        adjust = size if header_in_length else 0
         unpack = header.unpack_from
         data, start = self._data, self._start
         if self._chunks or start + size > len(data):

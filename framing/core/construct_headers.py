@@ -8,6 +8,7 @@ that ``import framing`` does not pay for construct (about 50 ms, most of it
 
 from __future__ import annotations
 
+import io
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,7 +39,7 @@ class ConstructIntegerLayout(HeaderLayout):
         if not isinstance(sample, int):
             raise ValueError(f"header construct {con!r} does not parse to an integer")
         self._con = con
-        self.size = size
+        self.size = self.max_size = size
         try:  # all ones parse to -1 when the integer is signed
             signed = int(con.parse(b"\xff" * size)) < 0
         except construct.ConstructError:
@@ -68,16 +69,21 @@ class ConstructStructLayout(HeaderLayout):
     ``Const`` fields are checked on decode and written on encode; ``length`` is
     computed on encode; every other field is returned with the payload (in
     ``Frame.fields``) and must be supplied on encode.
+
+    A header whose size depends on its own fields (a ``VarInt``, an ``If``)
+    is parsed as its bytes arrive: each attempt reads at most ``max_size``
+    bytes, and a header not complete within them is ``InvalidFrame``.
     """
 
     has_fields = True
 
-    def __init__(self, con: Any) -> None:
+    def __init__(self, con: Any, max_size: int) -> None:
         self._con = con
         try:
-            self.size = int(con.sizeof())
+            self.size = self.max_size = int(con.sizeof())
         except construct.SizeofError:
-            raise ValueError("a Struct header must have a fixed size") from None
+            self.size = None  # parsed incrementally, up to max_size bytes
+            self.max_size = max_size
         names = [sub.name for sub in con.subcons]
         if "length" not in names:
             raise ValueError("a Struct header needs a field named 'length'")
@@ -90,15 +96,32 @@ class ConstructStructLayout(HeaderLayout):
         )
 
     def parse(self, buffer: ReceiveBuffer) -> Parsed | None:
-        assert self.size is not None
-        if len(buffer) < self.size:
-            return None
-        try:
-            parsed = self._con.parse(buffer.peek(self.size))
-        except construct.ConstructError as error:
-            raise InvalidFrame(f"bad frame header: {error}") from None
+        size = self.size
+        if size is not None:
+            if len(buffer) < size:
+                return None
+            try:
+                parsed = self._con.parse(buffer.peek(size))
+            except construct.ConstructError as error:
+                raise InvalidFrame(f"bad frame header: {error}") from None
+        else:
+            head = buffer.peek(self.max_size)
+            stream = io.BytesIO(head)
+            try:
+                parsed = self._con.parse_stream(stream)
+            except construct.StreamError:  # it reads past the bytes there are
+                if len(head) < self.max_size:
+                    return None
+                raise InvalidFrame(f"frame header longer than {self.max_size} bytes") from None
+            except construct.ConstructError as error:
+                raise InvalidFrame(f"bad frame header: {error}") from None
+            size = stream.tell()
         fields = {name: parsed[name] for name in self.field_names}
-        return self.size, check_not_negative(int(parsed["length"])), fields
+        return size, check_not_negative(int(parsed["length"])), fields
+
+    def header_size(self, length: int) -> int:
+        """The size of a header declaring ``length`` (its fields may change it: an estimate)."""
+        return self.max_size if self.size is None else self.size
 
     def build(self, length: int, fields: Mapping[str, Any]) -> bytes:
         missing = self.field_names - fields.keys()
@@ -114,8 +137,11 @@ class ConstructStructLayout(HeaderLayout):
             raise EncodeError(f"cannot build the frame header: {error}") from None
 
 
-def construct_layout(header: Any) -> HeaderLayout:
-    """The layout for a construct header (anything but a string specification)."""
+def construct_layout(header: Any, max_header_size: int = 32) -> HeaderLayout:
+    """The layout for a construct header (anything but a string specification).
+
+    ``max_header_size``: the most bytes a ``Struct`` header of varying size may take.
+    """
     if not isinstance(header, construct.Construct):
         raise TypeError(
             f"header must be a struct format, 'varint' or a construct, not {type(header).__name__}"
@@ -129,7 +155,7 @@ def construct_layout(header: Any) -> HeaderLayout:
     if isinstance(header, type(construct.VarInt)):
         return VarintLayout()
     if isinstance(header, construct.Struct):
-        return ConstructStructLayout(header)
+        return ConstructStructLayout(header, max_header_size)
     try:
         size = int(header.sizeof())
     except construct.SizeofError:
