@@ -245,8 +245,8 @@ def test_demo_round_trips_every_style_over_loopback(monkeypatch: pytest.MonkeyPa
     assert result.code == 0
     summary = text.split("Summary\n")[1].splitlines()
     assert [line.split()[0] for line in summary] == [
-        "fixed", "lines", "delimited", "length-prefixed", "varint-prefixed", "until", "netstring",
-        "COBS", "SLIP",
+        "fixed", "lines", "delimited", "length-prefixed", "varint-prefixed", "MQTT", "until",
+        "netstring", "COBS", "SLIP",
     ]
     assert all("round-tripped" in line for line in summary)
     assert "\x1b[" not in text  # no colour when stdout is not a terminal

@@ -32,6 +32,8 @@ DEMO_STYLES: tuple[tuple[str, str, tuple[bytes, ...]], ...] = (
     ("delimited", r"delimited:\r\n\r\n", (b"GET / HTTP/1.1\r\nHost: x", b"")),
     ("length-prefixed", "length:!I", (b"hello", b"", b"\x00binary\xff")),
     ("varint-prefixed", "length:varint", (b"protobuf", b"x" * 130)),
+    # Whole MQTT packets (kept header): PUBLISH "t" "hi", then DISCONNECT.
+    ("MQTT packets", "length:mqtt,offset=1,keep-header", (b"\x30\x05\x00\x01thi", b"\xe0\x00")),
     ("until close", "until-close", (b"GET / HTTP/1.0\r\n\r\n",)),
     ("netstring", "netstring", (b"hello world!", b"")),
     ("COBS", "cobs", (b"\x11\x22\x00\x33", b"", b"\x00")),
@@ -43,6 +45,7 @@ BAD_INPUTS: tuple[tuple[str, str, bytes], ...] = (
     ("a hostile length header", "length:!I,max=1M", b"\x7f\xff\xff\xffAAAA"),
     ("a netstring without its comma", "netstring", b"5:hello!"),
     ("a stream cut mid-frame", "length:!I", b"\x00\x00\x00\x05hel"),
+    ("an overlong MQTT remaining length", "length:mqtt,offset=1", b"\x30\x80\x00"),
     ("a COBS frame with a bad code byte", "cobs", b"\x05ab\x00\x02z\x00"),
 )
 
@@ -172,8 +175,10 @@ def demo(out: TextIO) -> int:
         results = [_run_style(listener, *style, out, c) for style in DEMO_STYLES]
     _bad_inputs(out, c)
     print(c.bold("Summary"), file=out)
+    name_width = max(16, *(len(r.name) for r in results))
+    spec_width = max(20, *(len(r.spec) for r in results))
     for r in results:
         verdict = c.good("round-tripped") if r.ok else c.bad("FAILED")
         detail = f"{len(r.sent)} message(s), {r.wire} wire bytes, {r.reads} reads"
-        print(f"  {r.name:16} {r.spec:20} {verdict}  {detail}", file=out)
+        print(f"  {r.name:{name_width}} {r.spec:{spec_width}} {verdict}  {detail}", file=out)
     return 0 if all(r.ok for r in results) else 1
