@@ -17,7 +17,7 @@ The strategies it is built from are public too, for your own properties:
 - ``streams_for(codec)``: wire streams, valid or mutated.
 
 hypothesis is imported lazily: ``import framing.testing`` works without it,
-and only calling these functions needs it (``pip install "framing[test]"``).
+and only calling these functions needs it (``pip install "framing-codecs[test]"``).
 The checks use the loaded hypothesis settings profile, so ``CI=1`` profiles
 apply; ``max_examples=`` overrides it per call.
 

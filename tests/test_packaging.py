@@ -1,0 +1,119 @@
+"""The published artefacts: the sdist and the wheel build, hold what they should, pass
+``twine check``, and the wheel installed into a fresh virtual environment runs.
+
+Slow (a build, and a venv with the runtime dependencies from the package
+index): ``pytest -m "not slow"`` leaves them out; CI runs them.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    pytest.importorskip("build")
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+        timeout=480,
+    )
+    return out
+
+
+def only(directory: Path, pattern: str) -> Path:
+    [path] = directory.glob(pattern)
+    return path
+
+
+def test_the_wheel_holds_the_package_and_nothing_else(dist: Path) -> None:
+    with zipfile.ZipFile(only(dist, "*.whl")) as wheel:
+        names = wheel.namelist()
+        metadata = wheel.read(next(n for n in names if n.endswith("METADATA"))).decode()
+    top = {name.split("/")[0] for name in names}
+    assert top == {"framing", "framing_codecs-0.1.0.dist-info"}
+    assert "framing/py.typed" in names
+    assert "framing/examples/length_prefixed.py" in names
+    assert "framing/adapters/anyio_stream.py" in names
+    assert "framing_codecs-0.1.0.dist-info/licenses/LICENSE" in names
+    assert not [n for n in names if "/tests/" in n or n.startswith(("tests/", "fuzz/", "bench/"))]
+    assert not [n for n in names if n.endswith(".pyc")]
+    assert "Name: framing-codecs" in metadata
+    assert "License-Expression: MIT" in metadata
+    assert "Requires-Python: >=3.10" in metadata
+    assert "Classifier: Typing :: Typed" in metadata
+    assert "Project-URL: Changelog," in metadata
+    assert "Provides-Extra: anyio" in metadata
+
+
+def test_the_sdist_holds_the_sources_and_the_license(dist: Path) -> None:
+    with tarfile.open(only(dist, "*.tar.gz")) as sdist:
+        names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
+    assert {"pyproject.toml", "README.md", "LICENSE", "framing/__init__.py"} <= names
+
+
+def test_twine_accepts_both(dist: Path) -> None:
+    pytest.importorskip("twine")
+    result = subprocess.run(
+        [sys.executable, "-m", "twine", "check", "--strict", *map(str, dist.iterdir())],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_readme_links_work_off_the_repository() -> None:
+    # The README is the index page: a relative link there leads nowhere.
+    targets = re.findall(r"\]\(([^)]*)\)", (ROOT / "README.md").read_text())
+    assert targets
+    assert [t for t in targets if not t.startswith(("https://", "#"))] == []
+
+
+def test_the_wheel_installs_and_runs_in_a_fresh_environment(
+    dist: Path, tmp_path: Path
+) -> None:
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=True)
+    python = env / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(only(dist, "*.whl"))],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    quick_start = (
+        "import framing\n"
+        "codec = framing.LengthPrefixed('!I')\n"
+        "decoder = codec.decoder()\n"
+        "wire = codec.encode(b'hello') + codec.encode(b'world')\n"
+        "messages = []\n"
+        "for i in range(len(wire)):\n"
+        "    decoder.feed(wire[i:i + 1])\n"
+        "    messages += list(decoder)\n"
+        "print(messages)\n"
+    )
+    result = subprocess.run(
+        [str(python), "-c", quick_start], capture_output=True, text=True, timeout=60, cwd=tmp_path
+    )
+    assert result.stdout.strip() == "[b'hello', b'world']", result.stderr
+    demo = subprocess.run(
+        [str(env / "bin" / "framing"), "demo"], capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+    )
+    assert demo.returncode == 0, demo.stdout + demo.stderr
+    assert "round-tripped" in demo.stdout
