@@ -534,6 +534,7 @@ def check_codec(
     max_buffered: int | None = None,
     max_examples: int | None = None,
     settings: Any = None,
+    reference: CodecLike | None = None,
 ) -> None:
     """Run the conformance checks over ``codec``; ``AssertionError`` on a violation.
 
@@ -543,6 +544,12 @@ def check_codec(
     unknown codec without it). ``max_examples``: examples per check (default:
     the loaded hypothesis profile's). ``settings``: a ``hypothesis.settings``
     to start from instead of the loaded profile (``deadline`` is always off).
+
+    ``reference``: differential mode. Another codec of the same style (a
+    known-good implementation, or the one yours replaces) must give the same
+    messages and the same error types as ``codec`` for every stream: valid
+    ones of either, mutated ones and garbage, each cut differently for the
+    two decoders. The first stream they disagree on is reported.
 
     >>> import framing
     >>> check_codec(framing.Netstring(max_length=10), max_examples=5)
@@ -648,6 +655,22 @@ def check_codec(
     checks = [round_trip, any_stream_any_chunking, nothing_lost, detach_hand_off]
     if relaxed is not None:
         checks.append(oversized)
+    if reference is not None:
+        either = st.one_of(streams, streams_for(reference))
+
+        @config
+        @hypothesis.given(data=st.data())
+        def agrees_with_reference(data: Any) -> None:
+            assert reference is not None
+            wire = data.draw(either, label="stream")
+            ours = _run(codec, data.draw(chunkings(wire), label="chunks"), None).events
+            theirs = _run(reference, data.draw(chunkings(wire), label="their chunks"), None).events
+            assert ours == theirs, (
+                f"{codec!r} and the reference {reference!r} disagree on {wire!r}: "
+                f"{ours!r} against {theirs!r}"
+            )
+
+        checks.append(agrees_with_reference)
     for check in checks:
         check()
 

@@ -508,3 +508,37 @@ def test_framing_testing_imports_without_hypothesis() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
     )
     assert result.stdout.split() == ["5", "needs", "hypothesis"]
+
+
+# --------------------------------------------------------------------------
+# differential mode: two codecs of one style must agree on every stream
+# --------------------------------------------------------------------------
+
+
+def test_two_implementations_of_one_style_agree() -> None:
+    from construct import Int32ub
+
+    check_codec(
+        framing.LengthPrefixed("!I", max_length=300),
+        reference=framing.LengthPrefixed(Int32ub, max_length=300),
+        max_examples=EXAMPLES,
+    )
+
+
+def test_the_example_user_codec_agrees_with_the_readme_one() -> None:
+    from framing.examples.own_codec import Bulk
+
+    source = readme_block("class Bulk(framing.Codec)")
+    namespace: dict[str, Any] = {"__name__": "readme_bulk_reference"}
+    exec(compile(source, "README.md", "exec"), namespace)
+    check_codec(Bulk(max_length=1024), reference=namespace["Bulk"](), max_examples=EXAMPLES)
+
+
+def test_codecs_that_differ_on_some_stream_are_caught() -> None:
+    # A strict-CRLF reader refuses the bare b"\n" every line of the other ends with.
+    with pytest.raises(AssertionError, match="disagree on"):
+        check_codec(
+            framing.Lines(max_length=100),
+            reference=framing.Lines(max_length=100, strict_crlf=True),
+            settings=FIND_FAST,
+        )
