@@ -525,15 +525,6 @@ def test_two_implementations_of_one_style_agree() -> None:
     )
 
 
-def test_the_example_user_codec_agrees_with_the_readme_one() -> None:
-    from framing.examples.own_codec import Bulk
-
-    source = readme_block("class Bulk(framing.Codec)")
-    namespace: dict[str, Any] = {"__name__": "readme_bulk_reference"}
-    exec(compile(source, "README.md", "exec"), namespace)
-    check_codec(Bulk(max_length=1024), reference=namespace["Bulk"](), max_examples=EXAMPLES)
-
-
 def test_codecs_that_differ_on_some_stream_are_caught() -> None:
     # A strict-CRLF reader refuses the bare b"\n" every line of the other ends with.
     with pytest.raises(AssertionError, match="disagree on"):

@@ -221,9 +221,9 @@ HEADER = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int16ub)
         ),
         (lambda: LengthPrefixed(3), TypeError, "not int$"),
         (
-            lambda: LengthPrefixed(Struct("length" / VarInt)),
-            ValueError,
-            "^a Struct header must have a fixed size$",
+            lambda: LengthPrefixed(Struct("length" / VarInt)).decode(b"\x80" * 40),
+            InvalidFrame,
+            "^frame header longer than 32 bytes$",
         ),
         (
             lambda: LengthPrefixed(Struct("len" / Int16ub)),
@@ -242,7 +242,7 @@ HEADER = Struct("magic" / Const(b"FR"), "type" / Int8ub, "length" / Int16ub)
         "struct parse",
         "struct build",
         "header type",
-        "struct fixed size",
+        "struct varying size",
         "struct length field",
     ],
 )

@@ -39,7 +39,9 @@ class FramedStream:
     """One connection as a stream of messages: ``await recv()``, ``await send()``.
 
     Made by ``open_connection``, ``start_server``, their Unix variants and the
-    ``wrap_*`` functions, not directly.
+    ``wrap_*`` functions, not directly. ``async for message in stream``
+    yields messages until the peer closes cleanly; ``async with stream:``
+    closes it (``close()`` and ``wait_closed()``).
     """
 
     def __init__(self, transport: asyncio.Transport, protocol: FramedProtocol) -> None:

@@ -69,8 +69,9 @@ class FramedSocket:
     ``recv()`` may take in all, however the bytes trickle in (``TimeoutError``
     after it, nothing lost); ``None`` for no such limit.
 
-    The framing state is a ``framing.Connection``; this class moves bytes
-    between it and the socket.
+    Iterating it yields messages until the peer closes cleanly; ``with fs:``
+    closes the socket. The framing state is a ``framing.Connection``; this
+    class moves bytes between it and the socket.
     """
 
     def __init__(

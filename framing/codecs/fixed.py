@@ -29,7 +29,15 @@ __all__ = ["FixedLength"]
 
 
 class FixedLength(Frozen, Codec):
-    """Messages of exactly ``size`` bytes, back to back."""
+    """Messages of exactly ``size`` bytes, back to back, with nothing around them.
+
+    ``size``: the length of every message, a positive integer; it is also
+    ``max_length``. ``FixedLength(5)`` sends ``b"hello"`` as it is.
+    ``encode`` refuses a message of any other size (``EncodeError``); a
+    stream that ends inside a message raises ``IncompleteFrame`` with that
+    message's bytes. There is no empty message, and nothing to resynchronise
+    on: after an error the decoder stays failed.
+    """
 
     _fields = ("size",)
     size: int

@@ -56,7 +56,14 @@ DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
 
 
 class Frame(bytes):
-    """A payload (it *is* the payload's bytes) with the header fields it came with."""
+    """A payload (it *is* the payload's bytes) with the header fields it came with.
+
+    ``fields``: the header's fields other than the length, for a
+    ``LengthPrefixed`` codec with a construct ``Struct`` header
+    (``{"type": 1}``) or a ``length_offset`` (``{"prefix": b"\\x30"}``).
+    ``encode`` of a ``Frame`` writes its fields back out, so an echo server
+    keeps them.
+    """
 
     fields: dict[str, Any]
 
@@ -75,11 +82,17 @@ class Frame(bytes):
 class LengthPrefixed(Frozen, Codec):
     """A length header, then that many payload bytes; every header shape of Netty's and tokio's.
 
-    ``header``: a ``struct`` integer format, ``"varint"``, ``"uvarint"``,
-    ``"mqtt"``, a ``Varint(...)``, a construct integer or ``Struct``.
-    ``max_length``: the largest payload, checked the moment the header is
-    complete. The rest, with the names tokio-util's ``LengthDelimitedCodec``
-    and Netty's ``LengthFieldBasedFrameDecoder`` give them:
+    ``LengthPrefixed("!I")`` sends ``b"hello"`` as ``00 00 00 05 68 65 6c 6c 6f``.
+
+    ``header``: a ``struct`` integer format (``"!I"``, the default, ``">H"``,
+    ``"<Q"``, ``"B"``, ...), ``"varint"`` (protobuf's), ``"uvarint"``
+    (libp2p's), ``"mqtt"``, a ``Varint(...)``, a construct integer or
+    ``Struct``. ``max_length``: the largest payload, checked the moment the
+    header is complete (default: 16 MiB, or less if the header cannot
+    declare that much). ``includes_header``: the declared length counts the
+    header too. The rest, with the names tokio-util's
+    ``LengthDelimitedCodec`` and Netty's ``LengthFieldBasedFrameDecoder``
+    give them:
 
     - ``length_offset`` (``length_field_offset``): bytes before the length
       field, such as a type byte. A decoded frame is a ``Frame`` that keeps

@@ -37,7 +37,15 @@ _ZERO = ord("0")
 
 
 class Netstring(Frozen, Codec):
-    """``<decimal length>:<payload>,``"""
+    """D. J. Bernstein's netstrings: ``<decimal length>:<payload>,``, as in ``5:hello,``.
+
+    ``max_length`` (default 16 MiB): the longest payload; a length above it
+    is ``FrameTooLarge`` as soon as its digits show it, before any payload
+    is buffered. A length with a leading zero (``0`` alone is the empty
+    string), anything but digits before the colon, or a payload not
+    followed by ``,`` is ``InvalidFrame``. After any error the decoder stays
+    failed.
+    """
 
     _fields = ("max_length",)
     max_length: int

@@ -39,7 +39,22 @@ ESC_ESC = b"\xdb\xdd"  # ESC 0335: ESC data byte
 
 
 class SLIP(Frozen, Codec):
-    """RFC 1055 packets: escaped payload between END bytes."""
+    """RFC 1055 packets: the payload with END and ESC escaped, between END bytes.
+
+    ``b"hello"`` goes out as ``c0 68 65 6c 6c 6f c0``. Options:
+
+    - ``max_length`` (default 65536): the longest payload, unescaped; a
+      longer packet is ``FrameTooLarge`` as soon as that many payload bytes
+      have arrived, then skipped.
+    - ``leading_end`` (default ``True``): ``encode`` sends an END first, as
+      RFC 1055's ``send_packet`` does, to flush any line noise the receiver
+      holds; ``False`` leaves it out.
+
+    The decoder drops empty packets, as RFC 1055's ``recv_packet`` does, so
+    an empty message cannot be sent (``EncodeError``). An ESC followed by
+    anything but ESC_END or ESC_ESC is ``InvalidFrame``; the packet is
+    skipped and decoding goes on.
+    """
 
     _fields = ("max_length", "leading_end")
     max_length: int

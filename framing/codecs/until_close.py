@@ -36,7 +36,15 @@ DEFAULT_MAX_LENGTH = 16 * 1024 * 1024
 
 
 class UntilClose(Frozen, Codec):
-    """One message per stream, ended by the sender's shutdown."""
+    """One message per stream: everything the sender sends before it shuts down its write side.
+
+    ``max_length`` (default 16 MiB): the longest message; more bytes before
+    the end of the stream are ``FrameTooLarge`` at once, and nothing is
+    buffered past the limit. The decoder returns the message after
+    ``feed_eof()`` (``b""`` for an empty stream). On a socket, ``send``
+    half-closes after the message (``ends_at_close``), and a second message
+    is refused.
+    """
 
     _fields = ("max_length",)
     max_length: int

@@ -123,11 +123,19 @@ def _to_bytes(chunk: Buffer) -> bytes:
 
 
 class ReceiveBuffer:
-    """Bytes received and not yet consumed, addressed relative to the read offset.
+    """Bytes received and not yet consumed: what a decoder's ``decode(buffer)`` reads.
 
-    The bytes are ``_data[_start:]`` followed by the ``_chunks`` fed since a
-    large frame began to be collected.
+    Index 0 is the first byte not yet consumed. ``find`` and ``count``
+    search; ``byte_at``, ``peek`` and ``unpack`` read without consuming;
+    ``take``, ``skip`` and ``take_all`` consume; ``expect(n)`` says that the
+    current frame is ``n`` bytes long, so the decoder is not asked again
+    before they are all here. Each ``find`` of the same needle resumes where
+    the last one stopped, so decoding stays linear in the bytes received
+    however they are chunked.
     """
+
+    # The bytes are _data[_start:] followed by the _chunks fed since a large
+    # frame began to be collected.
 
     __slots__ = (
         "_chunked",

@@ -99,7 +99,8 @@ class Codec(ABC):
     order, the payload not copied): the base class derives the other.
     """
 
-    max_length: int  # the largest payload, in bytes, that the codec encodes or decodes
+    #: The largest payload, in bytes, that the codec encodes or decodes.
+    max_length: int
 
     #: Whether a message ends where the sender shuts down its write side (the
     #: HTTP/1.0 style): one message per stream, after which an adapter's
@@ -235,9 +236,19 @@ class _AfterLargeFrame:
 class Decoder(ABC):
     """Turns received bytes into messages, whatever the chunking.
 
-    Subclasses implement ``decode(buffer)`` (see the module's docstring), and
-    may override ``decode_eof(buffer)``, ``reset_frame()`` and
-    ``resynchronises``.
+    Using one: ``feed(chunk)`` the bytes of each ``recv()``, then take the
+    complete messages with ``for message in decoder`` or ``next_frame()``;
+    call ``feed_eof()`` at the end of the stream. An error is raised where
+    the bad frame is, after every message before it.
+
+    Writing one, for a codec of your own: implement ``decode(buffer)``,
+    which reads the ``ReceiveBuffer`` and either consumes and returns the
+    next message, returns ``None`` when more bytes are needed, or raises a
+    ``FramingError`` where the bad frame starts. Optionally override
+    ``decode_eof(buffer)`` (the end of the stream: by default leftover bytes
+    are ``IncompleteFrame``), ``reset_frame()`` (forget a parsed header when
+    ``detach()`` hands its bytes over) and ``resynchronises``. Everything
+    else is this base class's.
     """
 
     #: Whether the style finds the next frame after a bad one. If so, ``decode``
