@@ -35,6 +35,7 @@ search of every byte before the join (as any line decoder must).
 from __future__ import annotations
 
 import asyncio
+import atexit
 import math
 import os
 import platform
@@ -64,6 +65,7 @@ def _run_in_loop(coroutine: Coroutine[Any, Any, list[Any] | Tally]) -> list[Any]
     """Run ``coroutine`` on one reused event loop, so no decoding run pays for a new one."""
     if not _LOOPS:
         _LOOPS.append(asyncio.new_event_loop())
+        atexit.register(_LOOPS[0].close)
     return _LOOPS[0].run_until_complete(coroutine)
 
 
@@ -199,13 +201,14 @@ def anyio_receive_exactly(stream: Stream) -> list[Any] | Tally:
         buffered = _anyio_stream(stream)
         out = stream.sink()
         receive_exactly, unpack = buffered.receive_exactly, _HEADER.unpack
-        while True:
-            try:
-                header = await receive_exactly(4)
-            except anyio.IncompleteRead:
-                return out
-            (length,) = unpack(header)
-            out.append(await receive_exactly(length))
+        with buffered.receive_stream:
+            while True:
+                try:
+                    header = await receive_exactly(4)
+                except anyio.IncompleteRead:
+                    return out
+                (length,) = unpack(header)
+                out.append(await receive_exactly(length))
 
     return _run_in_loop(main())
 
@@ -218,11 +221,12 @@ def anyio_receive_until(delimiter: bytes) -> PeerFn:
             buffered = _anyio_stream(stream)
             out = stream.sink()
             receive_until = buffered.receive_until
-            while True:
-                try:
-                    out.append(await receive_until(delimiter, _BIG))
-                except anyio.IncompleteRead:
-                    return out
+            with buffered.receive_stream:
+                while True:
+                    try:
+                        out.append(await receive_until(delimiter, _BIG))
+                    except anyio.IncompleteRead:
+                        return out
 
         return _run_in_loop(main())
 
@@ -609,8 +613,13 @@ def anyio_buffered_echo(echo: Echo) -> list[bytes]:
         out = []
         async with anyio.create_task_group() as tg:
             listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
-            tg.start_soon(listener.serve, handler)
             port = listener.extra(SocketAttribute.local_port)
+
+            async def serve() -> None:
+                async with listener:  # closed when the task group is cancelled
+                    await listener.serve(handler)
+
+            tg.start_soon(serve)
             async with await anyio.connect_tcp("127.0.0.1", port) as stream:
                 buffered = BufferedByteReceiveStream(stream)
                 for m in echo.messages:

@@ -668,7 +668,12 @@ def _anyio_echo(codec: Codec) -> ImplFn:
         async with anyio.create_task_group() as tg:
             listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
             port = listener.extra(SocketAttribute.local_port)
-            tg.start_soon(listener.serve, framed_anyio.handler(echo, codec))
+
+            async def serve() -> None:
+                async with listener:  # closed when the task group is cancelled
+                    await listener.serve(framed_anyio.handler(echo, codec))
+
+            tg.start_soon(serve)
             async with await framed_anyio.connect_tcp("127.0.0.1", port, codec) as stream:
                 for message in messages:
                     await stream.send(message)

@@ -47,15 +47,30 @@ def run(request: pytest.FixtureRequest) -> Callable[[Callable[[], Awaitable[None
             with anyio.fail_after(TIMEOUT):
                 await test()
 
-        anyio.run(bounded, backend=backend)
+        try:
+            anyio.run(bounded, backend=backend)
+        finally:
+            for stream in _OPEN:  # memory streams warn if collected open
+                stream.close()
+            _OPEN.clear()
 
     return runner
 
 
+_OPEN: list[Any] = []  # the memory object streams the running test made
+
+
+def memory_streams(size: float) -> tuple[Any, Any]:
+    """``anyio.create_memory_object_stream``, closed by ``run`` after the test."""
+    send, receive = anyio.create_memory_object_stream[bytes](size)
+    _OPEN.extend((send, receive))
+    return send, receive
+
+
 def memory_pair(codec: framing.Codec) -> tuple[FramedStream, FramedStream]:
     """Two framed streams joined by anyio memory object streams (chunks of bytes)."""
-    a_send, b_receive = anyio.create_memory_object_stream[bytes](100)
-    b_send, a_receive = anyio.create_memory_object_stream[bytes](100)
+    a_send, b_receive = memory_streams(100)
+    b_send, a_receive = memory_streams(100)
     a = FramedStream(StapledObjectStream(a_send, a_receive), codec)
     b = FramedStream(StapledObjectStream(b_send, b_receive), codec)
     return a, b
@@ -71,7 +86,12 @@ async def serving(
 ) -> int:
     listener = await anyio.create_tcp_listener(local_host="127.0.0.1")
     port: int = listener.extra(SocketAttribute.local_port)
-    task_group.start_soon(listener.serve, framing.anyio.handler(function, codec))
+
+    async def serve() -> None:
+        async with listener:  # closed when the task group is cancelled
+            await listener.serve(framing.anyio.handler(function, codec))
+
+    task_group.start_soon(serve)
     return port
 
 
@@ -119,8 +139,8 @@ def test_any_chunking_of_memory_streams_gives_the_messages(run: Any) -> None:
     wire = b"".join(map(codec.encode, messages))
 
     async def test() -> None:
-        a_send, b_receive = anyio.create_memory_object_stream[bytes](len(wire) + 1)
-        _, a_receive = anyio.create_memory_object_stream[bytes](1)
+        a_send, b_receive = memory_streams(len(wire) + 1)
+        _, a_receive = memory_streams(1)
         stream = FramedStream(StapledObjectStream(a_send, b_receive), codec)
         async with a_send:
             for i in range(len(wire)):  # one byte per chunk
@@ -149,8 +169,8 @@ def test_the_end_of_messages_is_both_framings_and_anyios(run: Any) -> None:
 
 def test_a_frame_cut_short_is_incomplete(run: Any) -> None:
     async def test() -> None:
-        a_send, b_receive = anyio.create_memory_object_stream[bytes](10)
-        _, sink = anyio.create_memory_object_stream[bytes](1)
+        a_send, b_receive = memory_streams(10)
+        _, sink = memory_streams(1)
         stream = FramedStream(StapledObjectStream(a_send, b_receive), LengthPrefixed())
         await a_send.send(b"\x00\x00\x00\x05hel")
         await a_send.aclose()
@@ -368,7 +388,12 @@ def test_a_unix_socket_carries_frames(run: Any, tmp_path: Any) -> None:
     async def test() -> None:
         async with anyio.create_task_group() as tg:
             listener = await anyio.create_unix_listener(path)
-            tg.start_soon(listener.serve, framing.anyio.handler(echo, codec))
+
+            async def serve() -> None:
+                async with listener:
+                    await listener.serve(framing.anyio.handler(echo, codec))
+
+            tg.start_soon(serve)
             async with await framing.anyio.connect_unix(path, codec) as stream:
                 await stream.send(b"local")
                 assert await stream.receive() == b"local"
