@@ -46,9 +46,10 @@ from .inplace import InPlaceBytes
 from .outgoing import View, encode_parts, gather, owned
 from .types import Buffer
 
-__all__ = ["DEFAULT_HIGH_WATER", "DEFAULT_RECV_SIZE", "Connection"]
+__all__ = ["DEFAULT_HIGH_WATER", "DEFAULT_RECV_SIZE", "FIRST_READ_SIZE", "Connection"]
 
-DEFAULT_RECV_SIZE = 65536  # bytes per read; a frame missing more than this is received in place
+DEFAULT_RECV_SIZE = 65536  # the most bytes one read asks for; larger frames go in place
+FIRST_READ_SIZE = 4096  # the read buffer starts this small and doubles while reads fill it
 DEFAULT_HIGH_WATER = 1024 * 1024  # queued bytes above which a server stops reading
 
 
@@ -88,7 +89,9 @@ class _InPlaceRead:
 class Connection:
     """The framing state of one connection: decoder, unframed reads, send queue, half-close.
 
-    ``recv_size``: the bytes one read asks for (``recv_buffer()``'s size);
+    ``recv_size``: the most bytes one read asks for. The read buffer starts
+    at 4 KiB and doubles, up to ``recv_size``, each time a read fills it, so
+    an idle connection costs a few KiB and a busy one reads in large gulps;
     ``high_water``: queued bytes above which ``over_high_water`` is true.
     """
 
@@ -111,8 +114,8 @@ class Connection:
         self._in_place: _InPlaceRead | None = None
         self._exact = False  # whether _in_place is a receive_exactly()
         self._eof = False
-        self._chunk = bytearray(recv_size)
-        self._chunk_view = memoryview(self._chunk)
+        self._recv_size = recv_size
+        self._chunk_view = memoryview(b"")  # the read buffer, made at the first read
         self._queue: list[View] = []  # accepted and not yet sent, as a send vector
         self._queued = 0  # bytes in _queue
         self._high_water = high_water
@@ -166,10 +169,16 @@ class Connection:
         if in_place is None:
             in_place = self._start_in_place()
             if in_place is None:
-                return self._chunk_view
+                return self._chunk_view or self._grow_chunk()
         elif in_place.done:
-            return self._chunk_view
+            return self._chunk_view or self._grow_chunk()
         return in_place.space()
+
+    def _grow_chunk(self) -> memoryview:
+        """A read buffer twice the size (the first: ``FIRST_READ_SIZE``), at most ``recv_size``."""
+        size = min(self._recv_size, 2 * len(self._chunk_view) or FIRST_READ_SIZE)
+        view = self._chunk_view = memoryview(bytearray(size))
+        return view
 
     def buffer_updated(self, size: int) -> None:
         """``size`` bytes were read into the last ``recv_buffer()``; 0 means EOF."""
@@ -179,13 +188,16 @@ class Connection:
         in_place = self._in_place
         if in_place is not None and not in_place.done:
             in_place.advance(size)
-        else:
-            self.receive_data(self._chunk_view[:size])
+            return
+        chunk = self._chunk_view
+        self.receive_data(chunk[:size])
+        if size == len(chunk) < self._recv_size:
+            self._grow_chunk()  # the read filled it: more is coming than it holds
 
     def _start_in_place(self) -> _InPlaceRead | None:
         if self._eof:
             return None
-        recv_size = len(self._chunk)
+        recv_size = self._recv_size
         raw = self._raw
         if raw is not None:
             if self._wanted - len(raw) <= recv_size:
