@@ -1,5 +1,7 @@
-"""Framed messages over anyio byte streams, on asyncio and trio (public path of
-``framing.adapters.anyio_stream``; needs the ``anyio`` extra: ``pip install "framing-codecs[anyio]"``).
+"""Framed messages over anyio byte streams, on asyncio and trio.
+
+The public path of ``framing.adapters.anyio_stream``; it needs the ``anyio``
+extra: ``pip install "framing-codecs[anyio]"``.
 
 See ``framing.adapters.anyio_stream`` for the whole story; every public name is here.
 """

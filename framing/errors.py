@@ -25,6 +25,11 @@ __all__ = [
 ]
 
 
+
+def _bytes(count: int) -> str:
+    """``"1 byte"``, ``"2 bytes"``: a count of bytes, in words."""
+    return f"{count} byte{'' if count == 1 else 's'}"
+
 class FramingError(Exception):
     """Base class of every error ``framing`` raises about the bytes it frames."""
 
@@ -40,7 +45,7 @@ class FrameTooLarge(FramingError):
         self.length = length
         self.max_length = max_length
         super().__init__(
-            message or f"frame of {length} bytes exceeds max_length of {max_length} bytes"
+            message or f"frame of {_bytes(length)} exceeds max_length of {_bytes(max_length)}"
         )
 
     def __reduce__(self) -> tuple[type[FrameTooLarge], tuple[int, int, str]]:
@@ -57,7 +62,7 @@ class IncompleteFrame(FramingError, EOFError):
     def __init__(self, partial: bytes, message: str | None = None) -> None:
         self.partial = partial
         super().__init__(
-            message or f"stream ended {len(partial)} bytes into an unfinished frame"
+            message or f"stream ended {_bytes(len(partial))} into an unfinished frame"
         )
 
     def __reduce__(self) -> tuple[type[IncompleteFrame], tuple[bytes, str]]:

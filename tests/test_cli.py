@@ -6,20 +6,28 @@ trips for every spec, ``--show`` dumps, bad specs and bad input, the demo.
 
 from __future__ import annotations
 
+import importlib.metadata
 import io
 import os
 import random
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 import framing.cli
 from framing.cli import demo as _cli_demo
-from framing.cli import main
+from framing.cli import main, messages
 from framing.cli.console import Colour, Progress, hex_ascii, hexdump, input_size
+from framing.cli.messages import LENGTH_FLAGS, LENGTH_HEADERS
+from framing.cli.stream import Output, OutputClosed
+from framing.codecs import spec as spec_module
+from framing.codecs.spec import STYLES
 
 
 @dataclass
@@ -420,23 +428,133 @@ def test_decode_streams_messages_as_the_input_arrives(monkeypatch: pytest.Monkey
     assert writes == [b"hi\n", b"!\n"]
 
 
-def test_broken_pipe_on_stdout_exits_1_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
-    class Closed(io.RawIOBase):
+@pytest.fixture
+def closed_pipe() -> Iterator[io.TextIOWrapper]:
+    """A real pipe for stdout, its reader gone before the command writes a byte.
+
+    (The test sets it as ``sys.stdout``: pytest's capture resets ``sys.stdout``
+    between a fixture's setup and the test.)
+    """
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    stdout = open(write_end, "w")  # noqa: SIM115 - closed below, after the command
+    yield stdout
+    stdout.close()  # no "Exception ignored ... BrokenPipeError": stdout now goes to /dev/null
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["encode", "netstring"], ["encode", "--whole", "cobs"], ["decode", "netstring"],
+     ["decode", "--raw", "netstring"], ["decode", "--show", "netstring"], ["demo"],
+     ["--version"], ["encode", "--help"]],
+)
+def test_a_closed_stdout_pipe_exits_1_quietly(
+    monkeypatch: pytest.MonkeyPatch, closed_pipe: io.TextIOWrapper, argv: list[str]
+) -> None:
+    stdin = b"1:a," if argv[0] == "decode" else b"a\n"
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(stdin)))
+    monkeypatch.setattr(sys, "stdout", closed_pipe)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(argv) == 1
+    assert err.getvalue() == ""
+    closed_pipe.write("flushed at exit")
+    closed_pipe.flush()  # what is left in the buffer goes to /dev/null, not to a closed pipe
+
+
+class _BrokenPipe(io.RawIOBase):
+    """A stdout without a file descriptor whose reader has gone."""
+
+    def __init__(self, accept: int = 0) -> None:
+        self.accept = accept  # bytes taken before the pipe breaks, as a short write
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        if self.accept:
+            taken, self.accept = min(self.accept, len(data)), 0
+            return taken
+        raise BrokenPipeError(32, "Broken pipe")
+
+
+def test_broken_pipe_on_stdout_without_a_descriptor_exits_1_quietly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    err = io.StringIO()
+    stdout = io.TextIOWrapper(io.BufferedWriter(_BrokenPipe()))
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1:a,")))
+    monkeypatch.setattr(sys, "stdout", stdout)
+    monkeypatch.setattr(sys, "stderr", err)
+    assert main(["decode", "netstring"]) == 1
+    assert err.getvalue() == ""
+    stdout.buffer.raw.write = lambda data: len(data)  # type: ignore[method-assign]
+    stdout.close()  # closed here, not by the garbage collector with an unraisable error
+
+
+def test_a_short_write_goes_on_with_the_rest_and_meets_the_broken_pipe() -> None:
+    raw = _BrokenPipe(accept=3)
+    out = Output(raw)  # type: ignore[arg-type]
+    with pytest.raises(OutputClosed, match="went away"):
+        out.write(b"hello")
+
+
+def test_a_stdout_that_takes_nothing_is_not_written_to_forever() -> None:
+    class Full(io.RawIOBase):
         def writable(self) -> bool:
             return True
 
         def write(self, data: Any) -> int:
-            raise BrokenPipeError(32, "Broken pipe")
+            return 0
 
-        def fileno(self) -> int:
-            raise io.UnsupportedOperation("no fd")
+    with pytest.raises(OutputClosed, match="stdout took 0 of 5 bytes"):
+        Output(Full()).write(b"hello")  # type: ignore[arg-type]
 
-    err = io.StringIO()
-    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(b"1:a,")))
-    monkeypatch.setattr(sys, "stdout", io.TextIOWrapper(io.BufferedWriter(Closed())))
-    monkeypatch.setattr(sys, "stderr", err)
-    assert main(["decode", "netstring"]) == 1
-    assert err.getvalue() == ""
+
+@pytest.fixture(scope="module")
+def big_inputs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """5 MB inputs, far more than a pipe holds, for each way of writing stdout."""
+    folder = tmp_path_factory.mktemp("big")
+    data = random.Random(5).randbytes(5_000_000)
+    lines = b"".join(b"line %d\n" % n for n in range(500_000))
+    files = {
+        "bytes": data,
+        "lines": lines,
+        "cobs": framing.codec_from_spec("cobs,max=8M").encode(data),
+        "frames": framing.codec_from_spec("length").encode(b"x" * 100) * 50_000,
+    }
+    for name, content in files.items():
+        (folder / name).write_bytes(content)
+    return {name: folder / name for name in files}
+
+
+@pytest.mark.parametrize(
+    ("argv", "input_name"),
+    [
+        (["encode", "--whole", "cobs,max=8M"], "bytes"),
+        (["encode", "length"], "lines"),
+        (["decode", "cobs,max=8M"], "cobs"),
+        (["decode", "--raw", "cobs,max=8M"], "cobs"),
+        (["decode", "--show", "length"], "frames"),
+        (["decode", "length"], "frames"),
+    ],
+)
+def test_a_reader_that_closes_early_makes_every_mode_exit_1_quietly(
+    big_inputs: dict[str, Path], argv: list[str], input_name: str
+) -> None:
+    # `framing ... | head -c 10`: the reader takes 10 bytes and closes the pipe.
+    with big_inputs[input_name].open("rb") as stdin, subprocess.Popen(
+        [sys.executable, "-m", "framing", *argv],
+        stdin=stdin, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    ) as process:
+        assert process.stdout is not None
+        assert len(process.stdout.read(10)) == 10
+        process.stdout.close()
+        try:
+            _, err = process.communicate(timeout=60)
+        finally:
+            process.kill()  # a no-op once it has exited
+    assert (process.returncode, err) == (1, b"")
 
 
 def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -447,9 +565,212 @@ def test_interrupt_exits_130(monkeypatch: pytest.MonkeyPatch) -> None:
     assert run(monkeypatch, "demo").code == 130
 
 
+def test_a_demo_that_fails_says_why_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_loopback(*args: Any, **kwargs: Any) -> int:
+        raise OSError(99, "Cannot assign requested address")
+
+    monkeypatch.setattr(_cli_demo, "demo", no_loopback)
+    result = run(monkeypatch, "demo")
+    assert (result.code, result.err) == (
+        1, "framing demo: error: [Errno 99] Cannot assign requested address\n"
+    )
+
+
 def test_bench_is_not_a_subcommand_the_harness_lives_in_the_checkout(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     result = run(monkeypatch, "bench")
     assert result.code == 2
     assert "invalid choice: 'bench'" in result.err
+
+
+# ---------------------------------------------------------------------------
+# --version
+# ---------------------------------------------------------------------------
+
+
+def test_version_is_the_installed_distributions(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[str] = []
+
+    def installed(name: str) -> str:
+        asked.append(name)
+        if name == "framing-codecs":
+            return "9.8.7"
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", installed)
+    result = run(monkeypatch, "--version")
+    assert (result.code, result.out, result.err) == (0, b"framing 9.8.7\n", "")
+    assert asked == ["framing-codecs"]
+
+
+def test_version_falls_back_to_the_old_name_then_to_the_package(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    installed = {"framing": "1.2.3"}
+
+    def version(name: str) -> str:
+        if name not in installed:
+            raise importlib.metadata.PackageNotFoundError(name)
+        return installed[name]
+
+    monkeypatch.setattr(importlib.metadata, "version", version)
+    assert run(monkeypatch, "--version").out == b"framing 1.2.3\n"
+    installed.clear()
+    assert run(monkeypatch, "--version").out == f"framing {framing.__version__}\n".encode()
+
+
+def test_python_dash_m_framing_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "framing", "--version"],
+        capture_output=True, timeout=60, check=False,
+    )
+    assert (done.returncode, done.stderr) == (0, b"")
+    assert re.fullmatch(rb"framing \d+\.\d+\S*\n", done.stdout)
+
+
+# ---------------------------------------------------------------------------
+# a limit that is hit says how to raise it
+# ---------------------------------------------------------------------------
+
+
+def test_whole_input_over_the_limit_says_how_to_raise_it(
+    monkeypatch: pytest.MonkeyPatch, big_inputs: dict[str, Path]
+) -> None:
+    # From a file, whose size is known: a limit that fits it.
+    with big_inputs["bytes"].open("rb") as stdin_file:
+        monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(stdin_file))
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        assert main(["encode", "--whole", "cobs"]) == 1
+    assert err.getvalue() == (
+        "framing encode: error: input of 5000000 bytes exceeds max_length of 65536 bytes; "
+        "raise the limit with max=SIZE in the spec, as in cobs,max=8M\n"
+    )
+    # From a pipe, read only up to the limit: a limit well above it.
+    result = run(monkeypatch, "encode", "--whole", "cobs,max=10", stdin=b"x" * 11)
+    assert result.err == (
+        "framing encode: error: input of more than 10 bytes exceeds max_length of 10 bytes; "
+        "raise the limit with max=SIZE in the spec, as in cobs,max=1K\n"
+    )
+
+
+@pytest.mark.parametrize("mode", [[], ["--raw"], ["--show"]])
+def test_a_frame_over_the_limit_says_how_to_raise_it_in_every_mode(
+    monkeypatch: pytest.MonkeyPatch, mode: list[str]
+) -> None:
+    result = run(monkeypatch, "decode", *mode, "length:!I,max=1K", stdin=b"\x00\x50\x00\x00")
+    assert result.code == 1
+    assert result.err.endswith(
+        "frame of 5242880 bytes exceeds max_length of 1024 bytes; "
+        "raise the limit with max=SIZE in the spec, as in 'length:!I,max=8M'\n"
+    )
+
+
+@pytest.mark.parametrize(
+    ("argv", "stdin", "hint"),
+    [
+        # a delimited frame: only what came before the limit is known
+        (["decode", "lines,max=4"], b"abcdefgh\n", "as in lines,max=256"),
+        (["decode", r"delimited:\,,max=4"], b"abcdefgh,", r"as in 'delimited:\,,max=256'"),
+        (["encode", "lines,max=3"], b"abcd\n", "as in lines,max=256"),
+        # a netstring declares its length; the exact figure when no power of two fits
+        (["decode", "netstring,max=1K"], b"5000:", "as in netstring,max=8K"),
+        (["decode", "length:>H,max=1K"], b"\xff\xff", "as in 'length:>H,max=65535'"),
+        # a limit that max= cannot raise
+        (["encode", "length:B"], b"x" * 300 + b"\n", "max= cannot raise it: max_length of "
+         "256 bytes is more than the header 'B' can declare (255 bytes)"),
+        (["encode", "fixed:4"], b"abcdef\n", "max= cannot raise it: fixed takes no max="),
+    ],
+)
+def test_the_hint_fits_the_style(
+    monkeypatch: pytest.MonkeyPatch, argv: list[str], stdin: bytes, hint: str
+) -> None:
+    result = run(monkeypatch, *argv, stdin=stdin)
+    assert result.code == 1
+    assert hint in result.err
+    assert result.err.count("\n") == 1
+
+
+# ---------------------------------------------------------------------------
+# counts: one byte, two bytes
+# ---------------------------------------------------------------------------
+
+
+def test_counts_of_one_are_singular(monkeypatch: pytest.MonkeyPatch) -> None:
+    show = run(monkeypatch, "decode", "--show", "lines", stdin=b"\n")
+    assert show.out.decode().splitlines()[0] == "frame 1 at byte 0: 1 wire byte, 0-byte payload"
+    whole = run(monkeypatch, "encode", "--whole", "cobs,max=1", stdin=b"ab")
+    assert whole.err.startswith(
+        "framing encode: error: input of more than 1 byte exceeds max_length of 1 byte;"
+    )
+    monkeypatch.setattr(_cli_demo, "DEMO_STYLES", (("one", "fixed:1", (b"x",)),))
+    out = io.StringIO()
+    assert _cli_demo.demo(out) == 0
+    assert "  wire  1 byte\n" in out.getvalue()
+    assert out.getvalue().rstrip().endswith("round-tripped  1 message, 1 wire byte, 1 read")
+
+
+# ---------------------------------------------------------------------------
+# the SPEC help
+# ---------------------------------------------------------------------------
+
+SPEC_COMMANDS = ["encode", "decode", "serve", "send"]
+
+
+@pytest.mark.parametrize("command", SPEC_COMMANDS)
+def test_help_lists_every_spelling_of_a_spec(monkeypatch: pytest.MonkeyPatch, command: str) -> None:
+    text = run(monkeypatch, command, "--help").out.decode()
+    words = set(re.split(r"[\s,;()]+", text))
+    for header in ("!I", ">H", "B", "<Q", "varint", "uvarint", "mqtt", "Int24ub"):
+        assert header in words, header
+    for option in ("max=SIZE", "offset=N", "adjust=N"):
+        assert option in text, option
+    for flag in ("includes-header", "keep-header", "discard-oversized", "unterminated",
+                 "no-leading-end", "crlf"):
+        assert flag in words, flag
+    for synopsis in STYLES.values():
+        assert f"  {synopsis}\n" in text
+    assert 'option  := "max=" SIZE | "offset=" N | "adjust=" [-]N | flag' in text
+    assert "length:mqtt,offset=1       MQTT's fixed header" in text
+    assert "``" not in text  # the docstring's markup is gone
+
+
+def test_every_spelling_the_help_names_is_one_the_parser_takes() -> None:
+    for header in LENGTH_HEADERS:
+        framing.codec_from_spec(f"length:{header}")
+    for flag in LENGTH_FLAGS:
+        framing.codec_from_spec(f"length,{flag}")
+    for spec, _ in messages._table(spec_module.__doc__ or ""):
+        framing.codec_from_spec(spec)
+
+
+def test_help_without_docstrings_still_lists_the_styles_and_headers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(spec_module, "__doc__", None)  # as under python -OO
+    text = run(monkeypatch, "decode", "--help").out.decode()
+    assert "SPEC is STYLE[:ARGUMENT][,OPTION...]:\n\nStyles:\n  fixed:SIZE\n" in text
+    assert "a varint: varint, uvarint, mqtt;" in " ".join(text.split())
+    assert "Examples:" not in text
+
+
+def test_top_level_help_is_the_short_list(monkeypatch: pytest.MonkeyPatch) -> None:
+    text = run(monkeypatch, "--help").out.decode()
+    assert "--version" in text
+    assert "The --help of\nencode, decode, serve and send lists every spelling." in text
+    assert "Examples:" not in text
+
+
+@pytest.mark.parametrize(
+    ("spec", "without"),
+    [
+        ("cobs,max=10", "cobs"),
+        ("lines, MAX = 4 ,crlf", "lines,crlf"),
+        ("lines,max_length=4", "lines"),
+        (r"delimited:\,max=3,max=5", r"delimited:\,max=3"),  # the first is the delimiter
+        (r"delimited:\\,max=3", r"delimited:\\"),  # an escaped backslash, then an option
+    ],
+)
+def test_the_hint_replaces_the_max_option_of_the_spec(spec: str, without: str) -> None:
+    assert messages._without_max(spec) == without

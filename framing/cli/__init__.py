@@ -2,6 +2,7 @@
 
 ::
 
+    framing --version                            the installed version
     framing demo                                 every style over loopback, in pieces
     framing encode SPEC [--whole]                stdin lines (or all of it) -> frames
     framing decode SPEC [--raw | --show]         frames on stdin -> messages
@@ -13,45 +14,78 @@
 SPEC names a framing style, as ``framing.codec_from_spec`` reads it:
 ``length:!I``, ``length:varint,max=1M``, ``lines``, ``lines:crlf``,
 ``delimited:\\r\\n\\r\\n``, ``fixed:16``, ``netstring``, ``cobs``, ``slip``,
-``until-close``.
+``until-close``; each subcommand's ``--help`` lists every spelling.
 
 Exit status: 0 ok, 2 usage (a bad SPEC, a bad option), 1 a framing or
-connection error, reported in one line on stderr.
+connection error, reported in one line on stderr (with how to raise the
+limit when a message is over ``max_length``), or a reader of stdout that went
+away (``| head``), which is not reported.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
 import sys
 import textwrap
 from collections.abc import Sequence
+from typing import Any, NamedTuple
 
-from ..codecs.spec import STYLES, codec_from_spec
+from ..codecs.spec import codec_from_spec
 from ..core.codec import Codec
-from ..errors import FramingError
+from ..errors import FrameTooLarge, FramingError
 from .console import Progress, input_size
-from .stream import CommandError, MessageWriter, decode, encode
+from .messages import limit_hint, spec_help, spec_summary
+from .stream import CommandError, MessageWriter, Output, OutputClosed, TooLarge, decode, encode
 
 __all__ = ["main"]
 
-_SPEC_HELP = f"""\
-SPEC is STYLE[:ARGUMENT][,OPTION...], one of:
-  {chr(10).join('  ' + s for s in STYLES.values()).strip()}
-Options: max=SIZE (512, 16K, 1M, 2G) sets the largest payload. Delimiters take
-backslash escapes (\\r \\n \\t \\0 \\\\ \\, \\xHH). Examples: length:!I,
-length:varint,max=1M, lines:crlf, delimited:\\r\\n\\r\\n, fixed:16."""
-
+#: The distributions ``--version`` looks for, newest name first.
+DISTRIBUTIONS = ("framing-codecs", "framing")
 
 _SPEC_ARG = "the framing style, such as length:!I or lines (see below)"
 
 
-def _spec(text: str) -> Codec:
+class Spec(NamedTuple):
+    """A SPEC argument: its text (for hints) and the codec it names."""
+
+    text: str
+    codec: Codec
+
+
+def _spec(text: str) -> Spec:
     """argparse type: a codec spec, or a usage error that says what is wrong."""
     try:
-        return codec_from_spec(text)
+        return Spec(text, codec_from_spec(text))
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def version() -> str:
+    """The installed distribution's version, else the package's ``__version__``."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    for name in DISTRIBUTIONS:
+        try:
+            return installed(name)
+        except PackageNotFoundError:
+            continue
+    from .. import __version__
+
+    return __version__
+
+
+class _Version(argparse.Action):
+    """``--version``: ``framing 0.1.0`` on stdout, status 0 (looked up only when asked)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        print(f"framing {version()}")
+        parser.exit()
 
 
 def _port(text: str) -> int:
@@ -70,17 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
             "talk to framed services. Each COMMAND has its own --help.",
             79,
         ),
-        epilog=_SPEC_HELP,
+        epilog=spec_summary(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    full_help = spec_help()
 
     def command(name: str, help: str, description: str) -> argparse.ArgumentParser:
         return commands.add_parser(
             name,
             help=help,
             description=textwrap.fill(description, 79),
-            epilog=_SPEC_HELP,
+            epilog=full_help,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
 
@@ -130,7 +166,8 @@ def build_parser() -> argparse.ArgumentParser:
         "send messages to a framed service, print its replies",
         "Connect to HOST PORT, send each MESSAGE (or each line of stdin when none is "
         "given), then shut down the sending side and print every reply until the server "
-        "closes.",
+        "closes. Every MESSAGE is framed before connecting: one the style cannot carry is "
+        "an error with nothing sent.",
     )
     send.add_argument("spec", metavar="SPEC", type=_spec, help=_SPEC_ARG)
     send.add_argument("host", metavar="HOST")
@@ -157,15 +194,19 @@ def _output_modes(parser: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
+    stdout = Output(sys.stdout.buffer)
     if args.command == "demo":
         from .demo import demo
 
-        return demo(sys.stdout)
-    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+        with _text_output(stdout) as text:
+            status = demo(text)
+        stdout.flush()
+        return status
+    stdin, codec = sys.stdin.buffer, args.spec.codec
     if args.command == "encode":
         progress = Progress(sys.stderr, input_size(stdin))
         try:
-            encode(args.spec, stdin, stdout, progress, whole=args.whole)
+            encode(codec, stdin, stdout, progress, whole=args.whole)
         finally:
             progress.finish()
             stdout.flush()
@@ -174,7 +215,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.command == "decode":
         progress = Progress(sys.stderr, input_size(stdin))
         try:
-            decode(args.spec, stdin, writer, progress, flush=not stdout.seekable())
+            decode(codec, stdin, writer, progress, flush=not stdout.seekable())
         finally:
             progress.finish()
             stdout.flush()
@@ -182,8 +223,40 @@ def _run(args: argparse.Namespace) -> int:
     from .net import send, serve  # sockets are imported only for these two
 
     if args.command == "serve":
-        return serve(args.spec, args.host, args.port, writer, echo=args.echo, once=args.once)
-    return send(args.spec, args.host, args.port, args.messages, writer, args.timeout)
+        return serve(
+            codec, args.host, args.port, writer, echo=args.echo, once=args.once, spec=args.spec.text
+        )
+    return send(codec, args.host, args.port, args.messages, writer, args.timeout)
+
+
+class _RawOutput(io.RawIOBase):
+    """The bytes of a text stream, handed whole to an ``Output``."""
+
+    name = "<stdout>"
+
+    def __init__(self, out: Output, tty: bool) -> None:
+        self._out = out
+        self._tty = tty
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self._out.write(bytes(data))
+        return len(data)
+
+    def isatty(self) -> bool:
+        return self._tty
+
+
+def _text_output(out: Output) -> io.TextIOWrapper:
+    """sys.stdout's text layer, its bytes going through ``out`` (a terminal stays one)."""
+    return io.TextIOWrapper(
+        _RawOutput(out, sys.stdout.isatty()),
+        encoding=sys.stdout.encoding,
+        errors=sys.stdout.errors,
+        write_through=True,  # nothing held back: a failure happens within the command
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,25 +264,48 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
-    except SystemExit as exit:  # --help (0) or a usage error (2, message already printed)
-        return int(exit.code or 0)
-    return _run_reporting_errors(args)
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as exit:  # --help (0) or a usage error (2, message already printed)
+            status = int(exit.code or 0)
+        else:
+            status = _run_reporting_errors(args)
+        sys.stdout.flush()  # what --help and --version printed: a failure is caught here
+    except BrokenPipeError:
+        _silence_stdout()
+        return 1
+    return status
 
 
 def _run_reporting_errors(args: argparse.Namespace) -> int:
     """Run a parsed command; a failure is one line on stderr and status 1."""
     try:
         return _run(args)
+    except OutputClosed:  # the reader of stdout went away (| head): stop quietly
+        _silence_stdout()
+        return 1
     except (CommandError, FramingError, OSError) as error:
-        if isinstance(error, BrokenPipeError):  # the reader went away (| head): stop quietly
-            _silence_stdout()
-            return 1
-        print(f"framing {args.command}: error: {_one_line(error)}", file=sys.stderr)
+        message = f"{_one_line(error)}{_hint(getattr(args, 'spec', None), error)}"
+        print(f"framing {args.command}: error: {message}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(file=sys.stderr)
         return 130
+
+
+def _hint(spec: Spec | None, error: BaseException) -> str:
+    """How to raise the limit, when ``error`` is about one."""
+    if spec is None:  # demo
+        return ""
+    if isinstance(error, CommandError):
+        too_large = error.too_large
+    elif isinstance(error, FrameTooLarge):  # a reply to send
+        too_large = TooLarge.of(error, spec.codec)
+    else:
+        return ""
+    if too_large is None:
+        return ""
+    return limit_hint(spec.text, too_large.length, too_large.max_length, exact=too_large.exact)
 
 
 def _one_line(error: BaseException) -> str:
@@ -217,12 +313,20 @@ def _one_line(error: BaseException) -> str:
 
 
 def _silence_stdout() -> None:
-    """Point stdout at /dev/null so the interpreter's final flush cannot fail again."""
+    """Point stdout's descriptor at /dev/null, so that the interpreter's last flush of
+    what is still buffered cannot fail again ("Exception ignored ... BrokenPipeError").
+
+    The Python documentation's "Note on SIGPIPE" does the same.
+    """
     try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # pragma: no cover - stdout without a file descriptor
-        pass
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # a stdout without a descriptor (a test's, say)
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, fd)
+    finally:
+        os.close(devnull)
 
 
 if __name__ == "__main__":  # pragma: no cover

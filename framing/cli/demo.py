@@ -22,6 +22,7 @@ from ..codecs.spec import codec_from_spec
 from ..core.codec import Codec, Decoder
 from ..errors import FramingError
 from .console import Colour, ascii_of, hex_ascii, hexdump
+from .messages import count
 
 __all__ = ["DEMO_STYLES", "demo"]
 
@@ -104,7 +105,7 @@ def _run_style(
     result.wire = len(wire)
     print(c.bold(f"{name}") + f"   codec_from_spec({spec!r}) = {codec!r}", file=out)
     print(f"  send  {_messages(sent)}", file=out)
-    print(f"  wire  {len(wire)} bytes", file=out)
+    print(f"  wire  {count(len(wire), 'byte')}", file=out)
     for line in hexdump(wire):
         print(c.dim(f"        {line}"), file=out)
     decoder = codec.decoder()
@@ -179,6 +180,8 @@ def demo(out: TextIO) -> int:
     spec_width = max(20, *(len(r.spec) for r in results))
     for r in results:
         verdict = c.good("round-tripped") if r.ok else c.bad("FAILED")
-        detail = f"{len(r.sent)} message(s), {r.wire} wire bytes, {r.reads} reads"
+        detail = ", ".join(
+            (count(len(r.sent), "message"), count(r.wire, "wire byte"), count(r.reads, "read"))
+        )
         print(f"  {r.name:{name_width}} {r.spec:{spec_width}} {verdict}  {detail}", file=out)
     return 0 if all(r.ok for r in results) else 1

@@ -14,30 +14,113 @@ stays bounded by the codec's ``max_length`` whatever the input size::
 writes each message and a newline, the bare payloads with ``--raw``, or a
 dump with ``--show``; it stops at the first bad frame, after writing every
 message before it.
+
+Everything goes to stdout through ``Output``: a write is whole or an error,
+and a reader that has gone away (``| head``) is ``OutputClosed``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Sequence
+from contextlib import closing
+from dataclasses import dataclass
 from typing import BinaryIO
 
+from ..codecs.length_prefixed import LengthPrefixed
 from ..codecs.lines import Lines
+from ..codecs.netstring import Netstring
 from ..codecs.until_close import UntilClose
 from ..core.codec import Codec
 from ..errors import FrameTooLarge, FramingError
-from .console import Progress, hex_ascii, hexdump, read_chunks
+from .console import Progress, hex_ascii, hexdump, input_size, read_chunks
+from .messages import count as _count
 
-__all__ = ["CommandError", "MessageWriter", "decode", "encode", "input_lines"]
+__all__ = [
+    "CommandError",
+    "MessageWriter",
+    "Output",
+    "OutputClosed",
+    "TooLarge",
+    "decode",
+    "encode",
+    "frame_lines",
+    "input_lines",
+]
+
+
+@dataclass(frozen=True)
+class TooLarge:
+    """What went over ``max_length``: ``length`` bytes (``exact``: all that is needed)."""
+
+    length: int
+    max_length: int
+    exact: bool
+
+    @classmethod
+    def of(cls, error: FrameTooLarge, codec: Codec) -> TooLarge:
+        """A decoder's error: length-prefixed styles and netstrings declare the length."""
+        return cls(error.length, error.max_length, isinstance(codec, (LengthPrefixed, Netstring)))
 
 
 class CommandError(Exception):
-    """A failure reported as one line on stderr, with exit status 1."""
+    """A failure reported as one line on stderr, with exit status 1.
+
+    ``too_large``, when a limit was hit, lets the report say how to raise it.
+    """
+
+    def __init__(self, message: str, *, too_large: TooLarge | None = None) -> None:
+        super().__init__(message)
+        self.too_large = too_large
+
+
+class OutputClosed(Exception):
+    """The reader of stdout has gone away (``| head``): stop, quietly, with status 1.
+
+    Not an ``OSError``, so that code handling a socket's errors cannot take
+    it for one.
+    """
+
+
+class Output:
+    """stdout as the commands write to it: every write whole, or an exception.
+
+    A ``BufferedWriter`` whose pipe closes part-way through a large write
+    returns a short count instead of raising; ``write`` goes on with the rest,
+    so the next write meets the ``BrokenPipeError``. Both that and a failing
+    ``flush`` become ``OutputClosed``.
+    """
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> None:
+        """Write all of ``data``."""
+        view = memoryview(data)
+        try:
+            while view:
+                written = self._stream.write(view)
+                if not written:  # a blocking stream that takes nothing: never loop forever
+                    raise OutputClosed(f"stdout took 0 of {_count(len(view), 'byte')}")
+                view = view[written:]
+        except BrokenPipeError:
+            raise OutputClosed("the reader of stdout went away") from None
+
+    def flush(self) -> None:
+        """Push what was written to the reader (a pipe, a terminal)."""
+        try:
+            self._stream.flush()
+        except BrokenPipeError:
+            raise OutputClosed("the reader of stdout went away") from None
+
+    def seekable(self) -> bool:
+        """Whether stdout is a file (written in large blocks) rather than a pipe."""
+        return self._stream.seekable()
 
 
 class MessageWriter:
     """Writes decoded messages in one of the output modes: lines, raw or show."""
 
-    def __init__(self, out: BinaryIO, mode: str = "lines") -> None:
+    def __init__(self, out: Output, mode: str = "lines") -> None:
         self._out = out
         self.mode = mode  # "lines": message + b"\n"; "raw": bare payloads; "show": a dump
         self.count = 0  # messages written
@@ -50,7 +133,7 @@ class MessageWriter:
         elif self.mode == "lines":
             self._out.write(message + b"\n")
         else:
-            where = ":" if start is None else f" at byte {start}: {wire} wire bytes,"
+            where = ":" if wire is None else f" at byte {start}: {_count(wire, 'wire byte')},"
             lines = [f"frame {self.count}{where} {len(message)}-byte payload"]
             lines += [f"  {line}" for line in hexdump(message)] or ["  (empty)"]
             self._out.write("\n".join(lines).encode() + b"\n")
@@ -71,30 +154,42 @@ class MessageWriter:
 
 
 def encode(
-    codec: Codec, stdin: BinaryIO, stdout: BinaryIO, progress: Progress, *, whole: bool
+    codec: Codec, stdin: BinaryIO, stdout: Output, progress: Progress, *, whole: bool
 ) -> int:
     """Frame stdin: one message per line, or all of it as one message; the message count."""
     if whole:
         stdout.write(codec.encode(_read_whole(stdin, codec.max_length, progress)))
         return 1
     count = 0
-    for batch in input_lines(stdin, codec, progress):
-        frames = []
-        for line in batch:
-            try:
-                frames.append(codec.encode(line))
-            except FramingError as error:
-                stdout.write(b"".join(frames))  # every line before the bad one
-                raise CommandError(f"input line {count + len(frames) + 1}: {error}") from None
-        stdout.write(b"".join(frames))  # one write per chunk of input, not per line
-        stdout.flush()  # a pipe downstream sees each chunk's frames at once
-        count += len(frames)
+    with closing(input_lines(stdin, codec, progress)) as batches:
+        for batch in batches:
+            wire, error = frame_lines(codec, batch, count + 1)
+            stdout.write(wire)  # one write per chunk of input (up to a bad line), not per line
+            if error is not None:
+                raise error
+            stdout.flush()  # a pipe downstream sees each chunk's frames at once
+            count += len(batch)
     return count
+
+
+def frame_lines(
+    codec: Codec, lines: Sequence[bytes], first: int, what: str = "input line"
+) -> tuple[bytes, CommandError | None]:
+    """The frames of ``lines``, numbered from ``first``: all of them, or those before
+    the first that cannot be framed and the error that says which (``what`` N: ...)."""
+    frames = []
+    for line in lines:
+        try:
+            frames.append(codec.encode(line))
+        except FramingError as error:
+            message = f"{what} {first + len(frames)}: {error}"
+            return b"".join(frames), CommandError(message)
+    return b"".join(frames), None
 
 
 def input_lines(
     stdin: BinaryIO, codec: Codec, progress: Progress | None = None
-) -> Iterator[list[bytes]]:
+) -> Generator[list[bytes], None, None]:
     """The lines of stdin (without ``\\n`` or ``\\r\\n``), a batch per chunk read.
 
     The library's own line codec splits the input: a last line without
@@ -112,7 +207,10 @@ def input_lines(
             for line in splitter:  # every complete line of the chunk, in one batch
                 lines.append(line)
         except FrameTooLarge as error:
-            raise CommandError(f"input line {count + len(lines) + 1}: {error}") from None
+            raise CommandError(
+                f"input line {count + len(lines) + 1}: {error}",
+                too_large=TooLarge(error.length, error.max_length, exact=False),
+            ) from None
         count += len(lines)
         if count > 1 and isinstance(codec, UntilClose):
             raise CommandError(
@@ -139,8 +237,12 @@ def _read_whole(stdin: BinaryIO, max_length: int, progress: Progress) -> bytes:
         size += len(chunk)
         progress.update(size)
         if size > max_length:
+            total = input_size(stdin)  # a file's size: the limit it needs
+            limit = _count(max_length, "byte")
+            what = f"more than {limit}" if total is None else _count(total, "byte")
             raise CommandError(
-                f"input of more than {max_length} bytes exceeds max_length of {max_length} bytes"
+                f"input of {what} exceeds max_length of {limit}",
+                too_large=TooLarge(total or size, max_length, exact=total is not None),
             )
     return b"".join(chunks)
 
@@ -163,7 +265,7 @@ def decode(
             try:
                 message = decoder.next_frame()
             except FramingError as error:
-                raise _bad_frame(error, writer.count, end) from None
+                raise _bad_frame(error, codec, writer.count, end) from None
             if message is None:
                 return
             start, end = end, fed - decoder.buffered
@@ -176,7 +278,7 @@ def decode(
                 messages.append(message)
         except FramingError as error:
             writer.write_many(messages)  # every message before the bad frame
-            raise _bad_frame(error, writer.count, None) from None
+            raise _bad_frame(error, codec, writer.count, None) from None
         writer.write_many(messages)
 
     drain = drain_one_by_one if writer.mode == "show" else drain_in_batches
@@ -192,10 +294,12 @@ def decode(
     return writer.count
 
 
-def _bad_frame(error: FramingError, count: int, start: int | None) -> CommandError:
+def _bad_frame(error: FramingError, codec: Codec, count: int, start: int | None) -> CommandError:
     where = "" if start is None else f" at byte {start}"
-    messages = f"{count} message{'' if count == 1 else 's'}"
-    return CommandError(f"bad frame{where} after {messages}: {error}{_partial_hint(error)}")
+    return CommandError(
+        f"bad frame{where} after {_count(count, 'message')}: {error}{_partial_hint(error)}",
+        too_large=TooLarge.of(error, codec) if isinstance(error, FrameTooLarge) else None,
+    )
 
 
 def _partial_hint(error: FramingError) -> str:

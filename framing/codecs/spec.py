@@ -66,7 +66,8 @@ STYLES: dict[str, str] = {
     "fixed": "fixed:SIZE",
     "lines": "lines[:crlf][,unterminated]",
     "delimited": "delimited:DELIMITER",
-    "length": "length[:HEADER][,includes-header][,offset=N][,adjust=N][,keep-header]",
+    "length": "length[:HEADER][,includes-header][,offset=N][,adjust=N][,keep-header]"
+    "[,discard-oversized]",
     "netstring": "netstring",
     "cobs": "cobs",
     "slip": "slip[,no-leading-end]",
