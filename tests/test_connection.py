@@ -421,3 +421,17 @@ def test_codecs_state_their_capabilities() -> None:
     assert Plain().largest_frame is None
     assert Plain().payload_trailer is None
     assert not Plain().ends_at_close
+
+
+def test_small_messages_are_framed_into_one_buffer_large_ones_stay_uncopied() -> None:
+    codec = LengthPrefixed("!I")
+    conn = Connection(codec)
+    assert conn.frames([b"a", b"", b"b"]) == [b"\0\0\0\x01a\0\0\0\0\0\0\0\x01b"]
+    big = bytes(70_000)
+    vector = conn.frames([b"x", big])  # over the join limit: the payload is not copied
+    assert b"".join(vector) == codec.encode(b"x") + codec.encode(big)
+    assert any(isinstance(part, memoryview) or part is big for part in vector)
+    mutable = bytearray(b"m" * 10)
+    assert b"".join(conn.frames([mutable])) == codec.encode(bytes(mutable))
+    with pytest.raises(EncodeError):
+        Connection(LengthPrefixed("B")).frames([b"ok", b"z" * 300])  # nothing framed

@@ -50,6 +50,7 @@ __all__ = ["DEFAULT_HIGH_WATER", "DEFAULT_RECV_SIZE", "FIRST_READ_SIZE", "Connec
 
 DEFAULT_RECV_SIZE = 65536  # the most bytes one read asks for; larger frames go in place
 FIRST_READ_SIZE = 4096  # the read buffer starts this small and doubles while reads fill it
+JOIN_BATCH = 64 * 1024  # messages of up to this many bytes in all are joined by frames()
 DEFAULT_HIGH_WATER = 1024 * 1024  # queued bytes above which a server stops reading
 
 
@@ -467,9 +468,16 @@ class Connection:
         return parts
 
     def frames(self, messages: list[Buffer]) -> list[View]:
-        """Several messages' frames as one send vector, all encoded before any is accepted."""
+        """Several messages' frames as one send vector, all encoded before any is accepted.
+
+        Small messages are encoded whole and joined (one buffer, the way a
+        hand-written ``b"".join(...)`` does it); larger ones keep their
+        payloads uncopied in the vector.
+        """
         self._check_open_for(len(messages))
         codec = self._codec
+        if self.sends_plainly and _small_bytes(messages):
+            return [b"".join(map(self._encode, messages))]
         vector = gather(part for message in messages for part in codec.encode_parts(message))
         if codec.ends_at_close and messages:
             self.shutdown_write()
@@ -570,6 +578,16 @@ class Connection:
         self._codec = codec
         self._messages = None
         self._send_rules()
+
+
+def _small_bytes(messages: list[Buffer]) -> bool:
+    """Whether ``messages`` are all ``bytes``, ``JOIN_BATCH`` bytes or fewer in all."""
+    total = 0
+    for message in messages:
+        if type(message) is not bytes:
+            return False
+        total += len(message)
+    return total <= JOIN_BATCH
 
 
 def _header_size(codec: Codec, wire: bytes) -> int:
