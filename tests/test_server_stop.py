@@ -164,3 +164,15 @@ def test_aio_close_connections_ends_the_handlers_and_waits_for_them() -> None:
         await plain.wait_closed()
 
     asyncio.run(asyncio.wait_for(main(), TIMEOUT))
+
+
+def test_the_sockets_own_shorter_timeout_still_applies_to_each_wait() -> None:
+    left, right = socket.socketpair()
+    with left, right:
+        left.settimeout(0.05)
+        fs = FramedSocket(left, Lines(), message_timeout=5)
+        with pytest.raises(TimeoutError) as caught:
+            fs.recv()
+        assert "no whole message" not in str(caught.value)  # the socket's, not the deadline's
+        right.sendall(b"late\n")
+        assert fs.recv() == b"late"

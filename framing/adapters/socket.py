@@ -257,8 +257,15 @@ class FramedSocket:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise TimeoutError(f"no whole message within {seconds} s")
-                sock.settimeout(left if timeout is None else min(left, timeout))
-                conn.buffer_updated(sock.recv_into(conn.recv_buffer()))
+                ours = timeout is None or left < timeout  # the deadline, not the socket's
+                sock.settimeout(left if ours else timeout)
+                try:
+                    received = sock.recv_into(conn.recv_buffer())
+                except TimeoutError:
+                    if ours:
+                        raise TimeoutError(f"no whole message within {seconds} s") from None
+                    raise
+                conn.buffer_updated(received)
                 result = step()
                 if result is not None:
                     return result
