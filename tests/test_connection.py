@@ -427,6 +427,8 @@ def test_small_messages_are_framed_into_one_buffer_large_ones_stay_uncopied() ->
     codec = LengthPrefixed("!I")
     conn = Connection(codec)
     assert conn.frames([b"a", b"", b"b"]) == [b"\0\0\0\x01a\0\0\0\0\0\0\0\x01b"]
+    assert conn.frames([]) == []  # nothing queued: an empty buffer would never go out
+    assert not conn.wants_write
     big = bytes(70_000)
     vector = conn.frames([b"x", big])  # over the join limit: the payload is not copied
     assert b"".join(vector) == codec.encode(b"x") + codec.encode(big)
@@ -435,3 +437,16 @@ def test_small_messages_are_framed_into_one_buffer_large_ones_stay_uncopied() ->
     assert b"".join(conn.frames([mutable])) == codec.encode(bytes(mutable))
     with pytest.raises(EncodeError):
         Connection(LengthPrefixed("B")).frames([b"ok", b"z" * 300])  # nothing framed
+
+
+def test_an_empty_part_in_a_send_vector_is_skipped_not_sent_for_ever() -> None:
+    import socket
+
+    from framing.adapters.sockio import send_vector
+
+    a, b = socket.socketpair()
+    with a, b:
+        vector: list[bytes | memoryview] = [b"", b"ab", b"", b"c", b""]
+        assert send_vector(a, vector, block=False) == 3
+        assert vector == []
+        assert b.recv(10) == b"abc"

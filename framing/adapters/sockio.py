@@ -82,6 +82,9 @@ def send_vector(sock: socket.socket, vector: list[View], *, block: bool = True) 
     total = 0
     try:
         while index < len(vector):
+            if not len(vector[index]):  # an empty part: nothing to send, and send() says 0
+                index += 1
+                continue
             try:
                 if gathering and len(vector) - index > 1:
                     sent = sock.sendmsg(vector[index : index + IOV_MAX], (), flags)

@@ -477,7 +477,8 @@ class Connection:
         self._check_open_for(len(messages))
         codec = self._codec
         if self.sends_plainly and _small_bytes(messages):
-            return [b"".join(map(self._encode, messages))]
+            joined = b"".join(map(self._encode, messages))
+            return [joined] if joined else []  # an empty part would never be sent
         vector = gather(part for message in messages for part in codec.encode_parts(message))
         if codec.ends_at_close and messages:
             self.shutdown_write()
