@@ -30,7 +30,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .codecs.cobs import COBS
-from .codecs.delimited import Delimited
+from .codecs.delimited import Delimited, DelimitedFrame
 from .codecs.fixed import FixedLength
 from .codecs.length_prefixed import Frame, LengthPrefixed
 from .codecs.lines import Lines
@@ -66,6 +66,7 @@ __all__ = [
     "ConnectionClosed",
     "Decoder",
     "Delimited",
+    "DelimitedFrame",
     "EncodeError",
     "FixedLength",
     "Frame",

@@ -83,7 +83,8 @@ def test_codec_from_spec_is_exported_from_framing() -> None:
         ("fixed:0", "size must be at least 1, not 0"),
         ("fixed:-3", "'-3' is not a size"),
         ("fixed:4,max=3", "fixed takes no max="),
-        ("lines:lf", "lines takes ':crlf' or nothing, not 'lf'"),
+        ("lines:lf", "lines takes ':crlf', ':universal' or nothing, not 'lf'"),
+        ("lines:crlf,universal", "cannot both be set"),
         ("lines,bogus", "lines has no option 'bogus'"),
         ("lines,max=12Q", "'12Q' is not a size such as 512, 16K, 1M or 2G"),
         ("lines,max=", "'' is not a size"),
@@ -91,6 +92,9 @@ def test_codec_from_spec_is_exported_from_framing() -> None:
         ("netstring:5", "netstring takes no ':' argument, got '5'"),
         ("slip:x", "slip takes no ':' argument"),
         ("delimited:", "the delimiter is empty"),
+        (r"delimited:\r\n||\n", "a delimiter is empty"),
+        (r"delimited:\r|\r\n", r"begins b'\r\n'"),
+        ("delimited:x,keep", "delimited has no option 'keep'"),
         (r"delimited:\q", r"unknown escape '\q'"),
         (r"delimited:\x4", r"unknown escape '\x'"),
         ("delimited:\\", "unknown escape '\\'"),
@@ -136,3 +140,20 @@ def test_every_style_is_listed_with_a_spec_that_builds() -> None:
     for style in STYLES:
         codec = codec_from_spec(examples.get(style, style))
         assert codec.decode(codec.encode(b"abcd")) == [b"abcd"]
+
+
+@pytest.mark.parametrize(
+    ("spec", "codec"),
+    [
+        (r"delimited:\r\n|\n|\r", Delimited([b"\r\n", b"\n", b"\r"])),
+        (r"delimited:\r\n|\n,max=1K", Delimited([b"\r\n", b"\n"], max_length=1024)),
+        (r"delimited:a\|b|c", Delimited([b"a|b", b"c"])),
+        (r"delimited:\r\n,keep-delimiter", Delimited(b"\r\n", keep_delimiter=True)),
+        (r"delimited:\n|\0,report-delimiter", Delimited([b"\n", b"\0"], report_delimiter=True)),
+        ("lines:universal", Lines(universal_newlines=True)),
+        ("lines,universal,unterminated", Lines(universal_newlines=True, allow_unterminated=True)),
+        ("lines:UNIVERSAL,max=1K", Lines(universal_newlines=True, max_length=1024)),
+    ],
+)
+def test_several_delimiters_and_universal_newlines_have_specs(spec: str, codec: object) -> None:
+    assert codec_from_spec(spec) == codec

@@ -23,6 +23,22 @@ A frame whose code bytes point past its end is ``InvalidFrame``; a frame with
 more than ``max_length`` payload bytes is ``FrameTooLarge`` as soon as that
 many have arrived. Either way the frame is skipped up to its zero byte and
 decoding goes on.
+
+Empty frames are skipped silently, as SLIP drops empty packets: the empty
+message is ``01 00`` on the wire, so a ``00`` with nothing before it (a
+second zero in a row, or a zero at the very start of the stream) is no COBS
+frame but line noise, or a zero sent to mark a frame boundary, never a
+message. So a sender may put a ``00`` before each frame, as a SLIP sender
+puts an END, to end whatever noise the receiver holds::
+
+    INPUT (wire)                     DECODED
+    +----+----+----+----+----+       +----+
+    | 00 | 00 | 02 | 11 | 00 |  -->  | 11 |
+    +----+----+----+----+----+       +----+
+     skipped   code      end
+
+>>> codec.decode(b"\\x00\\x00\\x01\\x00")
+[b'']
 """
 
 from __future__ import annotations
@@ -69,7 +85,7 @@ class COBS(Frozen, Codec):
 
 
 class COBSDecoder(DelimitedDecoder):
-    """Splits at ``b"\\x00"`` and unstuffs each frame."""
+    """Splits at ``b"\\x00"``, skips empty frames and unstuffs the others."""
 
     _collects = False  # the code-byte walk reads the frame's bytes as it grows
 
@@ -80,6 +96,9 @@ class COBSDecoder(DelimitedDecoder):
 
     def _complete(self, end: int) -> bytes | None:
         buffer = self._buffer
+        if not end:  # a zero with no frame before it: not even the empty message
+            buffer.skip(1)
+            return None
         # A payload is never longer than its stuffed form: only a long frame
         # needs the code-byte walk (a Python step per block) to be measured.
         if end > self._max_length:

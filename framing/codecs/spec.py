@@ -10,9 +10,14 @@ The syntax every ``framing`` subcommand takes, also usable from Python::
 spec                           codec
 =============================  ==============================================
 ``fixed:16``                   ``FixedLength(16)``
-``lines``                      ``Lines()``  (flags: ``crlf``, ``unterminated``)
+``lines``                      ``Lines()``  (flags: ``crlf``, ``unterminated``,
+                               ``universal``)
 ``lines:crlf``                 ``Lines(strict_crlf=True)``
+``lines:universal``            ``Lines(universal_newlines=True)``: ``\r`` too
 ``delimited:\r\n\r\n``         ``Delimited(b"\r\n\r\n")`` (default ``\n``)
+``delimited:\r\n|\n|\r``       ``Delimited([b"\r\n", b"\n", b"\r"])``: several,
+                               the first written; flags ``keep-delimiter``,
+                               ``report-delimiter``
 ``length``                     ``LengthPrefixed("!I")``
 ``length:>H``                  any one-integer ``struct`` format
 ``length:varint,max=1M``       ``LengthPrefixed("varint", max_length=1048576)``
@@ -29,15 +34,17 @@ spec                           codec
 =============================  ==============================================
 
 ``max=SIZE`` sets ``max_length`` for every style but ``fixed``. A delimiter
-takes backslash escapes: ``\n \r \t \0 \\ \, \: \xHH`` (write a comma as
-``\,`` since a bare comma starts an option; a colon needs no escape, ``\:``
-is accepted for symmetry). Style names are case-insensitive and
-``_`` may be written for ``-``.
+takes backslash escapes: ``\n \r \t \0 \\ \, \| \: \xHH`` (write a comma as
+``\,`` since a bare comma starts an option, and a ``|`` as ``\|`` since a bare
+one separates delimiters; a colon needs no escape, ``\:`` is accepted for
+symmetry). Style names are case-insensitive and ``_`` may be written for ``-``.
 
 >>> codec_from_spec("length:varint,max=1M")
 LengthPrefixed(header='varint', max_length=1048576, includes_header=False)
 >>> codec_from_spec(r"delimited:\r\n").encode(b"hi")
 b'hi\r\n'
+>>> codec_from_spec(r"delimited:\r\n|\n,max=1K")
+Delimited(delimiter=(b'\r\n', b'\n'), max_length=1024)
 >>> codec_from_spec("fixed:0")
 Traceback (most recent call last):
     ...
@@ -64,8 +71,8 @@ __all__ = ["STYLES", "codec_from_spec", "parse_size"]
 #: Every style with an example spec, in the order the command line lists them.
 STYLES: dict[str, str] = {
     "fixed": "fixed:SIZE",
-    "lines": "lines[:crlf][,unterminated]",
-    "delimited": "delimited:DELIMITER",
+    "lines": "lines[:crlf|:universal][,unterminated]",
+    "delimited": "delimited:DELIMITER[|DELIMITER...][,keep-delimiter][,report-delimiter]",
     "length": "length[:HEADER][,includes-header][,offset=N][,adjust=N][,keep-header]"
     "[,discard-oversized]",
     "netstring": "netstring",
@@ -77,7 +84,7 @@ STYLES: dict[str, str] = {
 _SIZE = re.compile(r"([0-9][0-9_]*)([kmg]?)(?:i?b)?", re.IGNORECASE)
 _UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
 _CONSTRUCT_INTEGER = re.compile(r"Int(8|16|24|32|64)[us][bln]|VarInt")
-_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0", "\\": "\\", ",": ",", ":": ":"}
+_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "0": "\0", "\\": "\\", ",": ",", ":": ":", "|": "|"}
 
 
 def parse_size(text: str) -> int:
@@ -143,15 +150,20 @@ def _build(spec: str) -> Codec:
 
 def _split_options(spec: str) -> list[str]:
     """Split at commas that are not escaped with a backslash (escapes are kept)."""
+    return _split_unescaped(spec, ",")
+
+
+def _split_unescaped(text: str, separator: str) -> list[str]:
+    """Split at each ``separator`` not escaped with a backslash (escapes are kept)."""
     parts = [""]
     index = 0
-    while index < len(spec):
-        char = spec[index]
-        if char == "\\" and index + 1 < len(spec):
-            parts[-1] += spec[index : index + 2]
+    while index < len(text):
+        char = text[index]
+        if char == "\\" and index + 1 < len(text):
+            parts[-1] += text[index : index + 2]
             index += 2
             continue
-        if char == ",":
+        if char == separator:
             parts.append("")
         else:
             parts[-1] += char
@@ -183,7 +195,8 @@ def unescape(text: str) -> bytes:
             index += 1
         else:
             raise ValueError(
-                f"unknown escape '\\{code}' in {text!r}; use \\n \\r \\t \\0 \\\\ \\, \\: or \\xHH"
+                f"unknown escape '\\{code}' in {text!r}; "
+                "use \\n \\r \\t \\0 \\\\ \\, \\| \\: or \\xHH"
             )
     return bytes(out)
 
@@ -209,18 +222,33 @@ def _fixed(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Bu
 
 
 def _lines(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
-    if argument is not None and argument.strip().lower() != "crlf":
-        raise ValueError(f"lines takes ':crlf' or nothing, not {argument!r}")
-    strict = argument is not None or "crlf" in flags
-    codec = Lines(strict_crlf=strict, allow_unterminated="unterminated" in flags, **kwargs)
-    return codec, {"crlf", "unterminated"}
+    mode = None if argument is None else argument.strip().lower()
+    if mode not in (None, "crlf", "universal"):
+        raise ValueError(f"lines takes ':crlf', ':universal' or nothing, not {argument!r}")
+    codec = Lines(
+        strict_crlf=mode == "crlf" or "crlf" in flags,
+        allow_unterminated="unterminated" in flags,
+        universal_newlines=mode == "universal" or "universal" in flags,
+        **kwargs,
+    )
+    return codec, {"crlf", "unterminated", "universal"}
 
 
 def _delimited(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
-    delimiter = b"\n" if argument is None else unescape(argument)
-    if not delimiter:
-        raise ValueError(r"the delimiter is empty; write it after the colon, as delimited:\r\n")
-    return Delimited(delimiter, **kwargs), set()
+    texts = ["\\n"] if argument is None else _split_unescaped(argument, "|")
+    delimiters = [unescape(text) for text in texts]
+    if not all(delimiters):
+        raise ValueError(
+            f"{'the' if len(delimiters) == 1 else 'a'} delimiter is empty; write it after "
+            r"the colon, as delimited:\r\n (several: delimited:\r\n|\n)"
+        )
+    codec = Delimited(
+        delimiters[0] if len(delimiters) == 1 else delimiters,
+        keep_delimiter="keep-delimiter" in flags,
+        report_delimiter="report-delimiter" in flags,
+        **kwargs,
+    )
+    return codec, {"keep-delimiter", "report-delimiter"}
 
 
 def _length(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
