@@ -728,3 +728,71 @@ def test_unix_socket_server_and_client(tmp_path: Path) -> None:
                 assert [await stream.recv() for _ in range(3)] == [b"over", b"unix", BIG]
 
     run(main())
+
+
+# --------------------------------------------------------------------------
+# unframed reads over the same buffer: a handshake line, then frames
+# --------------------------------------------------------------------------
+
+
+def test_a_handshake_line_a_preface_then_frames() -> None:
+    codec = LengthPrefixed("!H")
+
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(codec)
+        writer.write(b"HELLO v1\r\n")
+        await writer.drain()
+        assert await stream.recv_until(b"\r\n") == b"HELLO v1"
+        pending = asyncio.ensure_future(stream.recv_exactly(4))
+        await asyncio.sleep(0.01)
+        writer.write(b"MA")
+        await asyncio.sleep(0.01)
+        writer.write(b"GC" + codec.encode(b"one") + codec.encode(b"two"))
+        assert await pending == b"MAGC"
+        assert [await stream.recv(), await stream.recv()] == [b"one", b"two"]
+        with pytest.raises(ValueError, match="cannot receive"):
+            await stream.recv_exactly(-1)
+        with pytest.raises(ValueError, match="delimiter"):
+            await stream.recv_until(b"")
+        await close_all(stream, writer, server)
+
+    run(main())
+
+
+def test_a_cancelled_unframed_read_loses_nothing() -> None:
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(Lines())
+        writer.write(b"abc")
+        await writer.drain()
+        with pytest.raises(asyncio.TimeoutError):
+            await asyncio.wait_for(stream.recv_until(b";"), 0.05)
+        writer.write(b"def;rest\n")
+        assert await stream.recv_until(b";") == b"abcdef"
+        assert await stream.recv() == b"rest"
+        await close_all(stream, writer, server)
+
+    run(main())
+
+
+def test_unframed_reads_at_eof_and_after_a_reset() -> None:
+    async def main() -> None:
+        stream, _, writer, server = await framed_and_raw(Lines())
+        writer.write(b"partial")
+        writer.write_eof()
+        with pytest.raises(framing.IncompleteFrame) as caught:
+            await stream.recv_exactly(100)
+        assert caught.value.partial == b"partial"
+        assert await stream.recv_exactly(7) == b"partial"
+        with pytest.raises(ConnectionClosed):
+            await stream.recv_until(b"\n")
+        await close_all(stream, writer, server)
+
+        stream, _, writer, server = await framed_and_raw(Lines())
+        sock = writer.get_extra_info("socket")
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        writer.transport.abort()
+        with pytest.raises(ConnectionResetError):
+            await stream.recv_exactly(1)
+        await close_all(stream, writer, server)
+
+    run(main())

@@ -451,3 +451,79 @@ def test_500_concurrent_clients_all_echoed_and_no_fd_left(run: Any) -> None:
         assert open_fds() <= before
 
     run(test)
+
+
+def test_senders_take_turns_and_a_cancelled_one_gives_its_turn_away(run: Any) -> None:
+    codec = LengthPrefixed()
+
+    async def test() -> None:
+        a_send, b_receive = memory_streams(0)  # every send waits for its receive
+        _, a_receive = memory_streams(1)
+        framed = FramedStream(StapledObjectStream(a_send, a_receive), codec)
+        order: list[str] = []
+
+        async def send(name: str, done: list[str]) -> None:
+            await framed.send(name.encode())
+            done.append(name)
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(send, "first", order)
+            await anyio.sleep(0.01)  # first holds the turn, blocked in the stream's send
+            waiting = anyio.CancelScope()
+
+            async def second() -> None:
+                with waiting:
+                    await send("second", order)
+
+            tg.start_soon(second)
+            await anyio.sleep(0.01)
+            tg.start_soon(framed.send_many, [b"third", b"fourth"])
+            await anyio.sleep(0.01)
+            waiting.cancel()  # second gives up its place in the queue
+            got = [await b_receive.receive() for _ in range(2)]
+        assert got == [codec.encode(b"first"), codec.encode(b"third") + codec.encode(b"fourth")]
+        assert order == ["first"]
+        assert framed._sending is False  # nobody's turn now
+
+    run(test)
+
+
+def test_a_sender_cancelled_as_its_turn_comes_passes_it_on(run: Any) -> None:
+    codec = LengthPrefixed()
+
+    async def test() -> None:
+        a_send, b_receive = memory_streams(0)
+        _, a_receive = memory_streams(1)
+        framed = FramedStream(StapledObjectStream(a_send, a_receive), codec)
+        second_scope = anyio.CancelScope()
+
+        async def first() -> None:
+            await framed.send(b"first")
+            second_scope.cancel()  # the turn was just handed to second: it must pass it on
+
+        async def second() -> None:
+            with second_scope:
+                await framed.send(b"second")
+
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(first)
+            await anyio.sleep(0.01)
+            tg.start_soon(second)
+            await anyio.sleep(0.01)
+            tg.start_soon(framed.send, b"third")
+            await anyio.sleep(0.01)
+            got = [await b_receive.receive() for _ in range(2)]
+        assert got == [codec.encode(b"first"), codec.encode(b"third")]
+
+    run(test)
+
+
+def test_send_many_with_until_close_half_closes(run: Any) -> None:
+    async def test() -> None:
+        a, b = memory_pair(UntilClose())
+        await a.send_many([b"the one"])
+        assert await b.receive() == b"the one"
+        with pytest.raises(BrokenPipeError):
+            await a.send_many([b"more"])
+
+    run(test)
