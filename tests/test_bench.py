@@ -408,3 +408,24 @@ def test_in_thread_gives_up_on_a_thread_that_outlives_the_timeout(
             pass
     finally:
         release.set()
+
+
+def test_the_instruction_count_scenarios_run_and_the_counting_divides_out_start_up(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import instructions
+
+    for _, rows in instructions.SCENARIOS.values():
+        for work in rows.values():
+            work(3)  # what valgrind runs, a few units of it
+    counts = {100: 1_000_000, 300: 1_400_000}  # start-up 800,000; 2,000 a unit
+    monkeypatch.setattr(instructions, "instructions", lambda scenario, row, units: counts[units])
+    assert instructions.main(["trickle-lp", "--small", "100", "--large", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "2,000" in out
+    assert "1.00x the reference" in out
+    with pytest.raises(SystemExit):
+        instructions.main(["no-such-scenario"])
+    with pytest.raises(SystemExit):
+        instructions.main(["--small", "5", "--large", "5"])
+    assert instructions.main(["--inner", "trickle-lines", "framing Lines", "2"]) == 0
