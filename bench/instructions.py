@@ -37,8 +37,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's framing
 
-import framing  # noqa: E402
-import framing.aio  # noqa: E402
+import framing
+import framing.aio
 
 CHUNK = 64
 MESSAGE = 1 << 20
