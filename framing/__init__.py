@@ -56,11 +56,19 @@ if TYPE_CHECKING:
     from .adapters.nonblocking import FramedConnection
     from .adapters.server import FramedRequestHandler, close_connections, request_handler
     from .adapters.socket import FramedSocket, connect, recv_exactly, recv_until, send_all
+    from .codecs.checksummed import ChecksumAlgorithm, Checksummed, ChecksumMismatch
+    from .codecs.hdlc import HDLC
+    from .codecs.stx_etx import STXETX
 
 __all__ = [
     "COBS",
+    "HDLC",
     "SLIP",
+    "STXETX",
     "Buffer",
+    "ChecksumAlgorithm",
+    "ChecksumMismatch",
+    "Checksummed",
     "Codec",
     "Connection",
     "ConnectionClosed",
@@ -96,6 +104,12 @@ __version__ = "0.1.0"
 
 # Names imported on first use, and the module each comes from.
 _LAZY = {
+    # The serial styles: binascii, zlib and their tables only when used.
+    "Checksummed": ".codecs.checksummed",
+    "ChecksumAlgorithm": ".codecs.checksummed",
+    "ChecksumMismatch": ".codecs.checksummed",
+    "HDLC": ".codecs.hdlc",
+    "STXETX": ".codecs.stx_etx",
     "FramedConnection": ".adapters.nonblocking",
     "FramedRequestHandler": ".adapters.server",
     "request_handler": ".adapters.server",
@@ -115,7 +129,7 @@ _MODULES = ("aio", "socket", "testing")
 
 
 def __getattr__(name: str) -> Any:
-    """The socket adapters and the modules in ``_MODULES``, imported on first use."""
+    """The socket adapters, the serial styles and the modules in ``_MODULES``, on first use."""
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -49,7 +49,7 @@ def is_terminal(codec: Any, error: FramingError) -> bool:
     """True when no more events can follow ``error`` from this codec's decoder."""
     if isinstance(error, IncompleteFrame):
         return True
-    return not isinstance(codec, RESYNCHRONISING)
+    return not codec.decoder().resynchronises  # as the decoder says, for any codec
 
 
 def drain(decoder: Any, events: list[Event], *, use_iter: bool = False) -> bool:

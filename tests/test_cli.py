@@ -81,6 +81,12 @@ ROUND_TRIP = {
     "slip": b"hello\nworld\nlast\n",
     "fixed:5": b"hello\nworld\n12345\n",
     "until-close": b"one single message\n",
+    "hdlc": b"hello\nworld\nlast\n",  # two bytes at least: RFC 1662 drops shorter frames
+    "hdlc:fcs32,no-accm": b"hello\nworld\nlast\n",
+    "stx-etx": LINES,
+    "stx-etx,transparent": LINES,
+    "cobs+crc32": LINES,
+    "stx-etx+crc16-xmodem,little-endian": LINES,
 }
 
 
@@ -98,7 +104,9 @@ def test_encode_then_decode_gives_the_lines_back(
 
 
 BINARY_SPECS = ["length", "length:varint", "length:<Q", "netstring", "cobs,max=1M",
-                "slip,max=1M", "until-close", r"delimited:\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8,max=1M"]
+                "slip,max=1M", "until-close", r"delimited:\xff\xfe\xfd\xfc\xfb\xfa\xf9\xf8,max=1M",
+                "hdlc,max=1M", "stx-etx,max=1M", "stx-etx,transparent,max=1M",
+                "cobs+crc32,max=1M"]
 
 
 @pytest.mark.parametrize("spec", BINARY_SPECS)
@@ -254,7 +262,7 @@ def test_demo_round_trips_every_style_over_loopback(monkeypatch: pytest.MonkeyPa
     summary = text.split("Summary\n")[1].splitlines()
     assert [line.split()[0] for line in summary] == [
         "fixed", "lines", "delimited", "length-prefixed", "varint-prefixed", "MQTT", "until",
-        "netstring", "COBS", "SLIP",
+        "netstring", "COBS", "SLIP", "HDLC", "STX/ETX", "COBS",
     ]
     assert all("round-tripped" in line for line in summary)
     assert "\x1b[" not in text  # no colour when stdout is not a terminal

@@ -67,6 +67,27 @@ EXPECTED: dict[str, list[str]] = {
         "server: corrupted packet skipped (bad escape",
         "client: the next packet still arrives: echo 02",
     ],
+    "hdlc_link": [
+        "client: echo-request id=1 as 7e ff 7d 23 c0 21 7d 29 7d 21 7d 20 7d 2c 7d 3a",
+        "client: echo-reply id=1 b'ping'",
+        "server: FCS error 1, frame discarded (crc16-x25 mismatch in a frame of 18 bytes",
+        "client: the next reply is id=4 b'xon': 2 was discarded, 3 aborted",
+        "server: the link went down (1 FCS errors)",
+    ],
+    "stx_etx_device": [
+        "client: TEMP? as 02 54 45 4d 50 3f d8 12 03",
+        "client: reply 21.5 C",
+        "server: bad frame (crc16-xmodem mismatch in a frame of 7 bytes",
+        "server: bad frame (STX/ETX frame of 6 bytes interrupted by the STX of the next",
+        "client: reply b'\\x15', then reply 21.5 C",
+    ],
+    "checksummed_cobs": [
+        "client: sending 01 00 02 as 02 01 06 02 10 8d d2 09 00",
+        "client: reply ACK 3",
+        "server: damaged packet: computed 3456ab68, received 503a6e6c",
+        "client: reply NAK",
+        "client: sent again: reply ACK 3",
+    ],
     "own_codec": [
         r"client: sent b'$5\r\nhello\r\n', got back b'HELLO'",
         r"client: sent b'$12\r\nwith\r\ninside\r\n', got back b'WITH\r\nINSIDE'",

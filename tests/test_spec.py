@@ -8,7 +8,10 @@ import pytest
 import framing
 from framing import (
     COBS,
+    HDLC,
     SLIP,
+    STXETX,
+    Checksummed,
     Delimited,
     FixedLength,
     LengthPrefixed,
@@ -56,6 +59,20 @@ from framing.codecs.spec import STYLES, parse_size, unescape
         ("slip,no-leading-end", SLIP(leading_end=False)),
         ("until-close", UntilClose()),
         ("until_close,max=1MiB", UntilClose(max_length=1024**2)),
+        ("hdlc", HDLC()),
+        ("hdlc:fcs16", HDLC()),
+        ("hdlc:fcs32,max=1504", HDLC(fcs=32, max_length=1504)),
+        ("HDLC:no_fcs,no-accm", HDLC(fcs=None, accm=0)),
+        ("hdlc,no-leading-flag", HDLC(leading_flag=False)),
+        ("stx-etx", STXETX()),
+        ("stxetx,transparent,max=1K", STXETX(transparent=True, max_length=1024)),
+        ("cobs+crc32", Checksummed(COBS(), "crc32")),
+        ("cobs+crc32,max=1K", Checksummed(COBS(max_length=1028), "crc32")),
+        ("stx-etx+CRC-16/XMODEM", Checksummed(STXETX(), "crc16-xmodem")),
+        ("slip+crc16-x25,little-endian", Checksummed(SLIP(), "crc16-x25", byteorder="little")),
+        ("length:>H+adler32", Checksummed(LengthPrefixed(">H"), "adler32")),
+        ("delimited:a+b", Delimited(b"a+b")),
+        (r"delimited:\x2bcrc32", Delimited(b"+crc32")),
     ],
 )
 def test_spec_builds_the_codec(spec: str, codec: framing.Codec) -> None:
@@ -102,6 +119,13 @@ def test_codec_from_spec_is_exported_from_framing() -> None:
         ("length:II", "header format 'II' is not one struct integer"),
         ("length:B,max=1K", "more than the header 'B' can declare (255 bytes)"),
         ("cobs,,", "unknown option ''"),
+        ("hdlc:fcs8", "hdlc takes ':fcs16', ':fcs32' or ':no-fcs', not 'fcs8'"),
+        ("hdlc,transparent", "hdlc has no option 'transparent'"),
+        ("stx-etx:dle", "stx-etx takes no ':' argument"),
+        ("cobs+md5", "unknown checksum algorithm 'md5'; expected one of crc32, crc32c"),
+        ("cobs,little-endian", "little-endian is the byte order of a checksum"),
+        ("cobs+crc32,max=1K,bogus", "cobs has no option 'bogus'"),
+        ("fixed:3+crc32", "no room for a 4-byte crc32 checksum"),
     ],
 )
 def test_bad_spec_is_a_value_error_naming_spec_and_problem(spec: str, message: str) -> None:
@@ -157,3 +181,13 @@ def test_every_style_is_listed_with_a_spec_that_builds() -> None:
 )
 def test_several_delimiters_and_universal_newlines_have_specs(spec: str, codec: object) -> None:
     assert codec_from_spec(spec) == codec
+
+
+def test_a_checksum_that_needs_fastcrc_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fastcrc.crc32", None)  # as if not installed
+    with pytest.raises(ValueError, match=r'fastcrc package: pip install "framing-codecs\[crc\]"'):
+        codec_from_spec("cobs+crc32c")

@@ -39,6 +39,10 @@ DEMO_STYLES: tuple[tuple[str, str, tuple[bytes, ...]], ...] = (
     ("netstring", "netstring", (b"hello world!", b"")),
     ("COBS", "cobs", (b"\x11\x22\x00\x33", b"", b"\x00")),
     ("SLIP", "slip", (b"\x01\xc0\xdb", b"end")),
+    # PPP frames: an LCP Echo-Request, then Address and Control around a flag and an escape.
+    ("HDLC", "hdlc", (b"\xff\x03\xc0\x21\x09\x01\x00\x08\x1a\x2b\x3c\x4d", b"\xff\x03~}")),
+    ("STX/ETX with a CRC", "stx-etx+crc16-xmodem", (b"TEMP?", b"\x02\x03\x10", b"")),
+    ("COBS with a CRC-32", "cobs+crc32", (b"\x11\x22\x00\x33", b"")),
 )
 
 #: (what, spec, wire): bad input, decoded whole, and the error it gives.
@@ -48,6 +52,8 @@ BAD_INPUTS: tuple[tuple[str, str, bytes], ...] = (
     ("a stream cut mid-frame", "length:!I", b"\x00\x00\x00\x05hel"),
     ("an overlong MQTT remaining length", "length:mqtt,offset=1", b"\x30\x80\x00"),
     ("a COBS frame with a bad code byte", "cobs", b"\x05ab\x00\x02z\x00"),
+    ("an HDLC frame with a bad FCS", "hdlc", b"\x7e\xff\x7d\x23hi\x12\x34\x7e"),
+    ("an STX/ETX frame whose ETX was lost", "stx-etx", b"\x02lost\x02next\x03"),
 )
 
 _PIECES = (1, 2, 3, 5, 8, 13, 21, 34, 55, 89)  # fragment sizes: small first, to split headers

@@ -2,7 +2,7 @@ r"""Codec specifications: one short string names a framing style and its options
 
 The syntax every ``framing`` subcommand takes, also usable from Python::
 
-    spec    := style [":" argument] ("," option)*
+    spec    := style [":" argument] ["+" checksum] ("," option)*
     option  := "max=" SIZE | "offset=" N | "adjust=" [-]N | flag
     SIZE    := digits [K | M | G]          (binary units: 1K = 1024, 1M = 1048576)
 
@@ -30,10 +30,23 @@ spec                           codec
 ``netstring``                  ``Netstring()``
 ``cobs``                       ``COBS()``
 ``slip``                       ``SLIP()`` (flag: ``no-leading-end``)
+``hdlc``                       ``HDLC()``: RFC 1662, FCS-16 (flags:
+                               ``no-accm``, ``no-leading-flag``)
+``hdlc:fcs32``                 ``HDLC(fcs=32)``; ``hdlc:no-fcs`` has none
+``stx-etx``                    ``STXETX()`` (flag: ``transparent``)
 ``until-close``                ``UntilClose()``
+``cobs+crc32``                 ``Checksummed(COBS(), "crc32")``: any style,
+                               ``+`` a checksum; flag ``little-endian``
 =============================  ==============================================
 
-``max=SIZE`` sets ``max_length`` for every style but ``fixed``. A delimiter
+``max=SIZE`` sets ``max_length`` for every style but ``fixed``; with a
+checksum, it is the payload's (the style is given the checksum's size more).
+The checksum is one of ``framing.codecs.checksummed.ALGORITHMS`` (``crc32``,
+``crc32c``, ``crc16-x25``, ``crc16-ccitt-false``, ``crc16-xmodem``,
+``crc16-modbus``, ``adler32``) or a CRC catalogue name for one of them
+(``CRC-16/IBM-SDLC``); after a ``:`` argument, a ``+`` followed by any
+other text is part of the argument (write ``\x2b`` for a ``+`` right
+before an algorithm name). A delimiter
 takes backslash escapes: ``\n \r \t \0 \\ \, \| \: \xHH`` (write a comma as
 ``\,`` since a bare comma starts an option, and a ``|`` as ``\|`` since a bare
 one separates delimiters; a colon needs no escape, ``\:`` is accepted for
@@ -55,6 +68,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Literal
 
 from ..core.codec import Codec
 from .cobs import COBS
@@ -65,6 +79,9 @@ from .lines import Lines
 from .netstring import Netstring
 from .slip import SLIP
 from .until_close import UntilClose
+
+if TYPE_CHECKING:
+    from .checksummed import ChecksumAlgorithm
 
 __all__ = ["STYLES", "codec_from_spec", "parse_size"]
 
@@ -78,6 +95,8 @@ STYLES: dict[str, str] = {
     "netstring": "netstring",
     "cobs": "cobs",
     "slip": "slip[,no-leading-end]",
+    "hdlc": "hdlc[:fcs16|fcs32|no-fcs][,no-accm][,no-leading-flag]",
+    "stx-etx": "stx-etx[,transparent]",
     "until-close": "until-close",
 }
 
@@ -114,6 +133,7 @@ def codec_from_spec(spec: str) -> Codec:
 
 def _build(spec: str) -> Codec:
     head, *options = _split_options(spec)
+    head, checksum = _checksum(head)
     name, has_argument, argument = head.partition(":")
     style = name.strip().lower().replace("_", "-")
     builder = _BUILDERS.get(style)
@@ -141,11 +161,39 @@ def _build(spec: str) -> Codec:
             raise ValueError(
                 f"unknown option {option!r}; options are max=SIZE, offset=N, adjust=N and flags"
             )
+    if checksum is not None:
+        byteorder: Literal["big", "little"] = "little" if "little-endian" in flags else "big"
+        flags.discard("little-endian")
+        if "max_length" in kwargs:  # the payload's: the style carries the checksum too
+            kwargs["max_length"] += checksum.size
+    elif "little-endian" in flags:
+        raise ValueError("little-endian is the byte order of a checksum: add one, as in cobs+crc32")
     codec, used = builder(argument if has_argument else None, flags, kwargs)
     unknown = flags - used
     if unknown:
         raise ValueError(f"{style} has no option {sorted(unknown)[0]!r}")
+    if checksum is not None:
+        from .checksummed import Checksummed
+
+        codec = Checksummed(codec, checksum, byteorder=byteorder)
     return codec
+
+
+def _checksum(head: str) -> tuple[str, ChecksumAlgorithm | None]:
+    """``head`` without a ``+ALGORITHM`` suffix, and that algorithm (None without one)."""
+    rest, plus, name = head.rpartition("+")
+    if not plus:
+        return head, None
+    from .checksummed import ChecksumAlgorithm
+
+    try:
+        return rest, ChecksumAlgorithm.named(name.strip())
+    except ValueError:
+        if ":" not in rest:  # right after the style's name: it must be a checksum
+            raise
+        return head, None  # in the argument: a "+" in a delimiter, say
+    except ImportError as error:  # crc32c and crc16-modbus need the crc extra
+        raise ValueError(str(error)) from None
 
 
 def _split_options(spec: str) -> list[str]:
@@ -280,6 +328,28 @@ def _slip(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Bui
     return SLIP(leading_end="no-leading-end" not in flags, **kwargs), {"no-leading-end"}
 
 
+_FCS: dict[str, Literal[16, 32] | None] = {"fcs16": 16, "fcs32": 32, "no-fcs": None}
+
+
+def _hdlc(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
+    from .hdlc import DEFAULT_ACCM, HDLC
+
+    fcs = "fcs16" if argument is None else argument.strip().lower().replace("_", "-")
+    if fcs not in _FCS:
+        raise ValueError(f"hdlc takes ':fcs16', ':fcs32' or ':no-fcs', not {argument!r}")
+    accm = 0 if "no-accm" in flags else DEFAULT_ACCM
+    leading_flag = "no-leading-flag" not in flags
+    codec = HDLC(fcs=_FCS[fcs], accm=accm, leading_flag=leading_flag, **kwargs)
+    return codec, {"no-accm", "no-leading-flag"}
+
+
+def _stx_etx(argument: str | None, flags: set[str], kwargs: dict[str, int]) -> _Built:
+    from .stx_etx import STXETX
+
+    _no_argument("stx-etx", argument)
+    return STXETX(transparent="transparent" in flags, **kwargs), {"transparent"}
+
+
 # Integer options of ``length`` and the keyword each sets.
 _HEADER_NUMBERS = {"offset": "length_offset", "adjust": "length_adjustment"}
 
@@ -293,5 +363,8 @@ _BUILDERS: dict[str, _Builder] = {
     "netstring": _simple("netstring", Netstring),
     "cobs": _simple("cobs", COBS),
     "slip": _slip,
+    "hdlc": _hdlc,
+    "stx-etx": _stx_etx,
+    "stxetx": _stx_etx,
     "until-close": _simple("until-close", UntilClose),
 }

@@ -15,6 +15,9 @@ module                 shows
 ``netstrings``         D. J. Bernstein's netstrings (``Netstring``)
 ``cobs_packets``       binary packets with zero bytes (``COBS``)
 ``slip_packets``       RFC 1055 packets (``SLIP``)
+``hdlc_link``          PPP's HDLC-like frames with an FCS (``HDLC``, RFC 1662)
+``stx_etx_device``     a serial device's STX/ETX commands with a CRC-16 (``STXETX``)
+``checksummed_cobs``   COBS packets with a CRC-32 each (``Checksummed``)
 ``own_codec``          a codec of your own: Redis bulk strings, public names only
 ``thread_per_client``  many clients: one thread each
 ``process_per_client`` many clients: one process each
@@ -34,6 +37,9 @@ EXAMPLES = (
     "netstrings",
     "cobs_packets",
     "slip_packets",
+    "hdlc_link",
+    "stx_etx_device",
+    "checksummed_cobs",
     "own_codec",
     "thread_per_client",
     "process_per_client",
