@@ -529,17 +529,23 @@ def _echo_run(serve: Any, client: Callable[[Any, Any, list[bytes]], Any], echo: 
     return asyncio.run(asyncio.wait_for(main(), bench.TIMEOUT))
 
 
-def aio_streams_echo(echo: Echo) -> list[bytes]:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readexactly(4)
-                (length,) = _HEADER.unpack(header)
-                writer.write(header + await reader.readexactly(length))
-                await writer.drain()
-        except asyncio.IncompleteReadError:
-            writer.close()
+async def _streams_echo_handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    """The asyncio streams echo server's handler: readexactly the header, then the payload."""
+    try:
+        while True:
+            header = await reader.readexactly(4)
+            (length,) = _HEADER.unpack(header)
+            writer.write(header + await reader.readexactly(length))
+            await writer.drain()
+    except asyncio.IncompleteReadError:
+        writer.close()
 
+
+def _streams_echo_server() -> Any:
+    return asyncio.start_server(_streams_echo_handler, "127.0.0.1", 0)
+
+
+def aio_streams_echo(echo: Echo) -> list[bytes]:
     async def client(reader: Any, writer: Any, messages: list[bytes]) -> list[bytes]:
         out = []
         for m in messages:
@@ -549,20 +555,10 @@ def aio_streams_echo(echo: Echo) -> list[bytes]:
             out.append(await reader.readexactly(length))
         return out
 
-    return _echo_run(lambda: asyncio.start_server(handler, "127.0.0.1", 0), client, echo)  # type: ignore[no-any-return]
+    return _echo_run(_streams_echo_server, client, echo)  # type: ignore[no-any-return]
 
 
 def aio_streams_echo_pipelined(echo: Echo) -> list[bytes]:
-    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        try:
-            while True:
-                header = await reader.readexactly(4)
-                (length,) = _HEADER.unpack(header)
-                writer.write(header + await reader.readexactly(length))
-                await writer.drain()
-        except asyncio.IncompleteReadError:
-            writer.close()
-
     async def client(reader: Any, writer: Any, messages: list[bytes]) -> list[bytes]:
         out = []
         for start in range(0, len(messages), bench.ECHO_WINDOW):
@@ -574,7 +570,7 @@ def aio_streams_echo_pipelined(echo: Echo) -> list[bytes]:
                 out.append(await reader.readexactly(length))
         return out
 
-    return _echo_run(lambda: asyncio.start_server(handler, "127.0.0.1", 0), client, echo)  # type: ignore[no-any-return]
+    return _echo_run(_streams_echo_server, client, echo)  # type: ignore[no-any-return]
 
 
 def aio_protocol_echo_pipelined(echo: Echo) -> int:

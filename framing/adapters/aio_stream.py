@@ -21,6 +21,7 @@ from ..core.connection import Connection
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
 from .aio_protocol import FramedProtocol
+from .framed import OverConnection
 
 __all__ = ["FramedStream"]
 
@@ -35,7 +36,7 @@ _T = TypeVar("_T")
 _JOIN_LIMIT = 16 * 1024
 
 
-class FramedStream:
+class FramedStream(OverConnection):
     """One connection as a stream of messages: ``await recv()``, ``await send()``.
 
     Made by ``open_connection``, ``start_server``, their Unix variants and the
@@ -214,19 +215,9 @@ class FramedStream:
 
     # -- the connection --------------------------------------------------------
 
-    @property
-    def codec(self) -> Codec:
-        """The codec messages are sent and received with."""
-        return self._conn.codec
-
     def switch(self, codec: Codec) -> None:
         """Use ``codec`` from the next message on, both ways; no received byte is lost."""
         self._protocol.switch(codec)
-
-    @property
-    def connection(self) -> Connection:
-        """The sans-I/O framing state (decoder, half-close), shared with the protocol."""
-        return self._conn
 
     @property
     def transport(self) -> asyncio.Transport:

@@ -44,6 +44,7 @@ from ..core.connection import Connection
 from ..core.outgoing import wire_size
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
+from .framed import OverConnection
 from .sockio import PEER_ERRORS
 
 __all__ = ["EndOfMessages", "FramedStream", "connect_tcp", "connect_unix", "handler"]
@@ -64,7 +65,7 @@ class EndOfMessages(ConnectionClosed, anyio.EndOfStream):
     """
 
 
-class FramedStream(anyio.abc.ObjectStream[bytes]):
+class FramedStream(OverConnection, anyio.abc.ObjectStream[bytes]):
     """An anyio byte stream that carries messages: an ``ObjectStream[bytes]``.
 
     ``initial``: bytes already read from ``stream`` (after a handshake) that
@@ -90,16 +91,6 @@ class FramedStream(anyio.abc.ObjectStream[bytes]):
     def stream(self) -> AnyByteStream:
         """The wrapped byte stream."""
         return self._stream
-
-    @property
-    def connection(self) -> Connection:
-        """The sans-I/O framing state (decoder, half-close)."""
-        return self._conn
-
-    @property
-    def codec(self) -> Codec:
-        """The codec framing both directions (``switch`` changes it)."""
-        return self._conn.codec
 
     def switch(self, codec: Codec) -> None:
         """Frame with ``codec`` from the next message on, both ways; no received byte is lost."""

@@ -47,12 +47,13 @@ from ..core.connection import DEFAULT_HIGH_WATER, DEFAULT_RECV_SIZE, Connection
 from ..core.outgoing import View, gather
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
+from .framed import OverConnection
 from .sockio import send_vector
 
 __all__ = ["DEFAULT_HIGH_WATER", "FramedConnection"]
 
 
-class FramedConnection:
+class FramedConnection(OverConnection):
     """A non-blocking stream socket that a selector loop drives; it carries messages.
 
     ``sock`` is switched to non-blocking mode. ``recv_size`` bytes are read
@@ -80,16 +81,6 @@ class FramedConnection:
     def socket(self) -> socket.socket:
         """The wrapped socket."""
         return self._sock
-
-    @property
-    def connection(self) -> Connection:
-        """The sans-I/O framing state (decoder, send queue, half-close)."""
-        return self._conn
-
-    @property
-    def codec(self) -> Codec:
-        """The codec framing the messages (``switch`` changes it)."""
-        return self._conn.codec
 
     def fileno(self) -> int:
         """The socket's file descriptor, so a selector can register the connection itself."""

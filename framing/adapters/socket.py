@@ -49,6 +49,7 @@ from ..core.outgoing import gather, wire_size
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
 from .exact import recv_exactly, recv_until, send_all
+from .framed import OverConnection
 from .sockio import DONT_WAIT, can_gather, send_vector
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
@@ -60,7 +61,7 @@ SMALL_FRAME = 16384  # frames up to this size are joined into one buffer and sen
 _T = TypeVar("_T")
 
 
-class FramedSocket:
+class FramedSocket(OverConnection):
     """A connected, blocking stream socket (with or without a timeout) that carries messages.
 
     ``sock`` is used as it is (its timeout applies to every wait); ``codec``
@@ -98,16 +99,6 @@ class FramedSocket:
     def socket(self) -> socket.socket:
         """The wrapped socket."""
         return self._sock
-
-    @property
-    def connection(self) -> Connection:
-        """The sans-I/O framing state (decoder, send queue, half-close)."""
-        return self._conn
-
-    @property
-    def codec(self) -> Codec:
-        """The codec framing the messages (``switch`` changes it)."""
-        return self._conn.codec
 
     def fileno(self) -> int:
         """The socket's file descriptor (-1 once closed)."""
