@@ -796,3 +796,31 @@ def test_unframed_reads_at_eof_and_after_a_reset() -> None:
         await close_all(stream, writer, server)
 
     run(main())
+
+
+def test_a_read_only_view_of_a_bytearray_may_be_reused_once_send_returns() -> None:
+    # Python 3.12+'s selector transport keeps what it was given until it is
+    # sent: a view of a buffer the caller may change must be copied.
+    codec = LengthPrefixed()
+
+    async def main() -> None:
+        got: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
+        go = asyncio.Event()
+
+        async def handler(stream: FramedStream) -> None:
+            await go.wait()  # reads only once the sender has reused its buffer
+            got.set_result(await stream.recv())
+
+        async with serving(handler, codec) as port:
+            stream = await framing.aio.open_connection(
+                LOCALHOST, port, codec, write_limit=64 << 20
+            )
+            buffer = bytearray(b"A" * (8 << 20))
+            await stream.send(memoryview(buffer).toreadonly())
+            buffer[:] = b"B" * len(buffer)
+            go.set()
+            assert await got == b"A" * (8 << 20)
+            stream.close()
+            await stream.wait_closed()
+
+    run(main(), timeout=30)

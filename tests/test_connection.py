@@ -180,16 +180,37 @@ def test_a_switch_during_an_in_place_frame_keeps_its_bytes() -> None:
     assert peer.next_message() == wire
 
 
-def test_a_held_message_is_still_the_next_after_an_unframed_read_starts() -> None:
+def test_a_held_message_comes_before_an_unframed_read() -> None:
     codec = LengthPrefixed("!H")
     conn = Connection(codec)
     conn.receive_data(codec.encode(b"held") + b"tail")
     assert conn.has_message()
     assert conn.has_message()  # still the same one
-    assert conn.buffered == 2 + 4 + 4
-    # The held message's wire bytes are the stream's next bytes.
-    assert conn.receive_exactly(6) == codec.encode(b"held")
+    assert conn.buffered == 2 + 4 + 4  # its wire bytes still count
+    with pytest.raises(RuntimeError, match="next_message"):
+        conn.receive_exactly(4)
+    assert conn.next_message() == b"held"
     assert conn.receive_exactly(4) == b"tail"
+
+
+def test_a_held_message_keeps_its_exact_wire_size_whatever_ended_it() -> None:
+    for codec, wire in [
+        (Lines(), b"a\r\nb\nREST"),
+        (Lines(universal_newlines=True), b"a\nb\r\nREST"),
+        (framing.Delimited([b"\r\n", b"\n"]), b"a\nb\r\nREST"),
+    ]:
+        conn = Connection(codec)
+        conn.receive_data(wire)
+        assert conn.has_message()
+        assert conn.buffered == len(wire)
+        conn.switch(FixedLength(1))  # the held line stays first; the rest, byte for byte
+        assert conn.next_message() == b"a"
+        rest = []
+        while conn.buffered:
+            message = conn.next_message()
+            assert message is not None
+            rest.append(message)
+        assert b"".join(rest) == wire[wire.index(b"b") :]
 
 
 def test_a_held_message_survives_an_uniterated_messages_call() -> None:
@@ -203,12 +224,13 @@ def test_a_held_message_survives_an_uniterated_messages_call() -> None:
     assert list(conn.messages()) == []
 
 
-def test_a_switch_keeps_a_held_message_for_the_next_codec() -> None:
+def test_a_switch_leaves_a_held_message_first() -> None:
     conn = Connection(Lines())
-    conn.receive_data(b"line\n")
+    conn.receive_data(b"line\nnext!")
     assert conn.has_message()
     conn.switch(FixedLength(5))
-    assert conn.next_message() == b"line\n"
+    assert conn.next_message() == b"line"  # decoded before the switch
+    assert conn.next_message() == b"next!"
 
 
 def test_unframed_reads_refuse_nonsense() -> None:

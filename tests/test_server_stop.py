@@ -176,3 +176,36 @@ def test_the_sockets_own_shorter_timeout_still_applies_to_each_wait() -> None:
         assert "no whole message" not in str(caught.value)  # the socket's, not the deadline's
         right.sendall(b"late\n")
         assert fs.recv() == b"late"
+
+
+def test_a_message_timeout_leaves_the_sockets_timeout_to_the_threads_that_send() -> None:
+    # The receiver's deadline must not become the timeout of a thread sending
+    # on the same socket: a sender blocked on a full buffer stays blocked.
+    left, right = socket.socketpair()  # right never reads: left's send buffer fills up
+    with left, right:
+        fs = FramedSocket(left, LengthPrefixed(), message_timeout=0.1)
+        errors: list[BaseException] = []
+
+        def receive() -> None:
+            for _ in range(8):
+                with pytest.raises(TimeoutError):
+                    fs.recv()
+
+        def send() -> None:
+            try:
+                for _ in range(64):
+                    fs.send(b"x" * (1 << 20))
+            except OSError as error:  # the test's end shuts the socket down
+                if not isinstance(error, (BrokenPipeError, ConnectionResetError)):
+                    errors.append(error)
+
+        receiver = threading.Thread(target=receive)
+        sender = threading.Thread(target=send, daemon=True)
+        receiver.start()
+        sender.start()
+        receiver.join(TIMEOUT)
+        assert sender.is_alive()  # still blocked in its send, as a blocking socket does
+        assert left.gettimeout() is None
+        left.shutdown(socket.SHUT_RDWR)
+        sender.join(TIMEOUT)
+        assert errors == []

@@ -272,8 +272,13 @@ def _write(transport: asyncio.Transport, parts: Sequence[Buffer]) -> None:
         if small:
             transport.write(b"".join(small))
             small = []
-        if type(part) is not bytes and not memoryview(part).readonly:
-            part = bytes(part)
+        if type(part) is not bytes and not _views_bytes(part):
+            part = bytes(part)  # a view of a bytearray, read-only or not, may change
         transport.write(cast(_Bytes, part))
     if small:
         transport.write(b"".join(small))  # one bytes part is written as it is, not copied
+
+
+def _views_bytes(part: Buffer) -> bool:
+    """Whether ``part`` is a view of an immutable ``bytes``: safe to keep uncopied."""
+    return type(part) is memoryview and isinstance(part.obj, bytes)

@@ -50,7 +50,7 @@ from ..core.types import Buffer
 from ..errors import ConnectionClosed
 from .exact import recv_exactly, recv_until, send_all
 from .framed import OverConnection
-from .sockio import DONT_WAIT, can_gather, send_vector
+from .sockio import DONT_WAIT, can_gather, send_vector, wait_readable
 
 __all__ = ["FramedSocket", "connect", "recv_exactly", "recv_until", "send_all"]
 
@@ -239,29 +239,26 @@ class FramedSocket(OverConnection):
         return result
 
     def _pull_within(self, step: Callable[[], _T | None], seconds: float) -> _T:
+        # The waiting is done here, in poll, not by changing the socket's
+        # timeout: other threads send on the same socket, with its own.
         sock = self._sock
         conn = self._conn
-        timeout = sock.gettimeout()
         deadline = time.monotonic() + seconds
-        try:
-            while True:
-                left = deadline - time.monotonic()
-                if left <= 0:
+        while True:
+            left = max(0.0, deadline - time.monotonic())
+            timeout = sock.gettimeout()
+            if timeout is not None and timeout <= left:
+                wait, ours = timeout, False  # the socket's own timeout ends this wait
+            else:
+                wait, ours = left, True  # the deadline does
+            if not _pending(sock) and not wait_readable(sock, wait):
+                if ours:
                     raise TimeoutError(f"no whole message within {seconds} s")
-                ours = timeout is None or left < timeout  # the deadline, not the socket's
-                sock.settimeout(left if ours else timeout)
-                try:
-                    received = sock.recv_into(conn.recv_buffer())
-                except TimeoutError:
-                    if ours:
-                        raise TimeoutError(f"no whole message within {seconds} s") from None
-                    raise
-                conn.buffer_updated(received)
-                result = step()
-                if result is not None:
-                    return result
-        finally:
-            sock.settimeout(timeout)
+                raise TimeoutError("timed out")  # the socket's own timeout, as recv_into says it
+            conn.buffer_updated(sock.recv_into(conn.recv_buffer()))
+            result = step()
+            if result is not None:
+                return result
 
     def recv_exactly(self, n: int) -> bytes:
         """Exactly the next ``n`` bytes of the stream, unframed.
@@ -293,6 +290,12 @@ class FramedSocket(OverConnection):
         """Frame with ``codec`` from the next message on, both ways; no buffered byte is lost."""
         with self._recv_lock, self._send_lock:
             self._conn.switch(codec)
+
+
+def _pending(sock: socket.socket) -> bool:
+    """Whether a TLS socket holds decrypted bytes that poll cannot see."""
+    pending = getattr(sock, "pending", None)
+    return pending is not None and bool(pending())
 
 
 def connect(

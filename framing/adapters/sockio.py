@@ -30,6 +30,7 @@ __all__ = [
     "can_gather",
     "fill",
     "send_vector",
+    "wait_readable",
     "wait_writable",
 ]
 
@@ -106,6 +107,16 @@ def send_vector(sock: socket.socket, vector: list[View], *, block: bool = True) 
     finally:
         del vector[:index]
     return total
+
+
+def wait_readable(sock: socket.socket, timeout: float | None = None) -> bool:
+    """Wait until ``sock`` has bytes or EOF to read, at most ``timeout`` seconds: whether so."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(sock, select.POLLIN)
+        return bool(poller.poll(None if timeout is None else timeout * 1000))
+    readable, _, _ = select.select([sock], [], [], timeout)  # pragma: no cover - Windows
+    return bool(readable)  # pragma: no cover
 
 
 def wait_writable(sock: socket.socket, timeout: float | None = None) -> bool:

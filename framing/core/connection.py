@@ -109,6 +109,7 @@ class Connection:
         self._decoder = codec.decoder()
         self._messages: Iterator[bytes] | None = None  # iter(decoder), renewed when dry or fed
         self._held: bytes | None = None  # decoded by has_message(), not handed out yet
+        self._held_size = 0  # the wire bytes it came from
         self._raw: ReceiveBuffer | None = None  # the stream's bytes during unframed reads
         self._search: bytes | None = None  # the delimiter of an unfinished receive_until()
         self._wanted = 0  # the size of an unfinished receive_exactly()
@@ -295,12 +296,19 @@ class Connection:
         return self.next_message()
 
     def has_message(self) -> bool:
-        """Whether a message is ready (decoded and held for ``next_message``); raises its error."""
+        """Whether a message is ready (decoded and held for ``next_message``); raises its error.
+
+        A held message is the next message whatever comes after: a
+        ``switch`` leaves it first (it was decoded before), and an unframed
+        read refuses to start before it is taken.
+        """
         if self._held is None:
+            before = self.buffered
             try:
                 self._held = self.next_message()
             except ConnectionClosed:
                 return False
+            self._held_size = before - self.buffered
         return self._held is not None
 
     def messages(self) -> Iterator[bytes]:
@@ -332,8 +340,8 @@ class Connection:
     def buffered(self) -> int:
         """Received bytes not yet handed out as messages or unframed reads."""
         size = self._decoder.buffered if self._raw is None else len(self._raw)
-        if self._held is not None:  # rare: a has_message() whose message is not taken yet
-            size += len(self._decoder._rebuild_wire([self._held]))
+        if self._held is not None:  # a has_message() whose message is not taken yet
+            size += self._held_size
         if self._in_place is not None:
             size += self._in_place.payload.filled + len(self._in_place.header)
         return size
@@ -401,6 +409,11 @@ class Connection:
         """The stream's unconsumed bytes as a plain buffer (taken from the decoder)."""
         raw = self._raw
         if raw is None:
+            if self._held is not None:
+                raise RuntimeError(
+                    "has_message() decoded a message that comes first: take it with "
+                    "next_message() before an unframed read"
+                )
             raw = self._raw = ReceiveBuffer()
             data = self._detach_all()
             if data:
@@ -423,13 +436,13 @@ class Connection:
         self._messages = None
 
     def _detach_all(self) -> bytes:
-        """Every unconsumed byte of the stream, out of the decoder (a held message too)."""
-        held = self._held
+        """Every byte of the stream not yet decoded, out of the decoder.
+
+        A message ``has_message()`` decoded is not among them: it stays the
+        next message (it came before these bytes, and was decoded already).
+        """
         data = self._decoder.detach()
         self._messages = None
-        if held is not None:
-            self._held = None
-            data = self._decoder._rebuild_wire([held]) + data
         return data
 
     @staticmethod
@@ -561,7 +574,11 @@ class Connection:
     # -- protocols -----------------------------------------------------------------
 
     def switch(self, codec: Codec) -> None:
-        """Frame with ``codec`` from the next message on, both ways; no received byte is lost."""
+        """Frame with ``codec`` from the next message on, both ways; no received byte is lost.
+
+        Bytes not yet decoded go to the new codec's decoder (a message that
+        ``has_message()`` decoded already stays the next one).
+        """
         if self._in_place is not None:
             self._give_back()
         if self._raw is not None:
