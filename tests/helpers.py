@@ -149,12 +149,19 @@ def kinds(events: Sequence[Event]) -> list[object]:
     return [type(e) if isinstance(e, FramingError) else e for e in events]
 
 
-def decode_every_way(codec: Any, wire: bytes, *, eof: bool = True) -> list[Event]:
-    """Decode ``wire`` in every chunking of ``chunkings``; all runs must agree."""
+def decode_every_way(
+    codec: Any, wire: bytes, *, eof: bool = True, bounded: bool = False
+) -> list[Event]:
+    """Decode ``wire`` in every chunking of ``chunkings``; all runs must agree.
+
+    ``bounded``: also hold the decoder to ``codec.largest_frame`` bytes (plus
+    the chunk just fed) all along.
+    """
+    bound = codec.largest_frame if bounded else None
     expected = decode_chunks(codec, [wire], eof=eof)
     for chunks in chunkings(wire):
         for use_iter in (False, True):
-            got = decode_chunks(codec, chunks, eof=eof, use_iter=use_iter)
+            got = decode_chunks(codec, chunks, eof=eof, use_iter=use_iter, bound=bound)
             assert summary(got) == summary(expected), f"chunks={chunks!r}"
     return expected
 

@@ -18,6 +18,7 @@ from typing import Any, TypeVar, cast
 
 from ..core.codec import Codec
 from ..core.connection import Connection
+from ..core.outgoing import is_stable
 from ..core.types import Buffer
 from ..errors import ConnectionClosed
 from .aio_protocol import FramedProtocol
@@ -272,13 +273,8 @@ def _write(transport: asyncio.Transport, parts: Sequence[Buffer]) -> None:
         if small:
             transport.write(b"".join(small))
             small = []
-        if type(part) is not bytes and not _views_bytes(part):
+        if not is_stable(part):
             part = bytes(part)  # a view of a bytearray, read-only or not, may change
         transport.write(cast(_Bytes, part))
     if small:
         transport.write(b"".join(small))  # one bytes part is written as it is, not copied
-
-
-def _views_bytes(part: Buffer) -> bool:
-    """Whether ``part`` is a view of an immutable ``bytes``: safe to keep uncopied."""
-    return type(part) is memoryview and isinstance(part.obj, bytes)

@@ -56,10 +56,11 @@ __all__ = ["DEFAULT_HIGH_WATER", "FramedConnection"]
 class FramedConnection(OverConnection):
     """A non-blocking stream socket that a selector loop drives; it carries messages.
 
-    ``sock`` is switched to non-blocking mode. ``recv_size`` bytes are read
-    per ``receive()``; ``high_water`` bounds the send queue (see ``events``).
-    It takes no locks: use it from the selector loop's thread. The framing
-    state is a ``framing.Connection``.
+    ``sock`` is switched to non-blocking mode. At most ``recv_size`` bytes are
+    read per ``receive()`` (the read buffer grows to it while reads fill it);
+    ``high_water`` bounds the send queue (see ``events``). It takes no locks:
+    use it from the selector loop's thread. The framing state is a
+    ``framing.Connection``.
     """
 
     def __init__(

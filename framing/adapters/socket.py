@@ -65,8 +65,9 @@ class FramedSocket(OverConnection):
     """A connected, blocking stream socket (with or without a timeout) that carries messages.
 
     ``sock`` is used as it is (its timeout applies to every wait); ``codec``
-    frames every message sent and received. ``recv_size`` is the size of the
-    reusable receive buffer. ``message_timeout``: the most seconds one
+    frames every message sent and received. ``recv_size`` is the most one
+    read asks for (the read buffer starts at 4 KiB and grows to it while
+    reads fill it). ``message_timeout``: the most seconds one
     ``recv()`` may take in all, however the bytes trickle in (``TimeoutError``
     after it, nothing lost); ``None`` for no such limit.
 

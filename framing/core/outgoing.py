@@ -21,7 +21,16 @@ from typing import Any, cast
 from .codec import Codec
 from .types import Buffer
 
-__all__ = ["SMALL_PART", "View", "byte_view", "encode_parts", "gather", "owned", "wire_size"]
+__all__ = [
+    "SMALL_PART",
+    "View",
+    "byte_view",
+    "encode_parts",
+    "gather",
+    "is_stable",
+    "owned",
+    "wire_size",
+]
 
 View = bytes | memoryview  # what a send vector holds: one byte per item, sliceable
 
@@ -77,6 +86,15 @@ def encode_parts(codec: Codec, message: Buffer, fields: dict[str, Any]) -> tuple
     return parts
 
 
+def is_stable(part: Buffer) -> bool:
+    """Whether ``part`` cannot change under us: ``bytes``, or a view of ``bytes``.
+
+    A view of anything else (even a read-only view of a ``bytearray``) may
+    change when the caller reuses its buffer.
+    """
+    return type(part) is bytes or (type(part) is memoryview and isinstance(part.obj, bytes))
+
+
 def owned(vector: list[View]) -> list[View]:
     """``vector`` with every view of a mutable buffer copied: safe to keep past the call.
 
@@ -84,7 +102,4 @@ def owned(vector: list[View]) -> list[View]:
     ``bytearray``: ``bytes``, and views of ``bytes``, are kept as they are; a
     view of anything else (even a read-only view of a ``bytearray``) is copied.
     """
-    return [
-        bytes(view) if type(view) is memoryview and not isinstance(view.obj, bytes) else view
-        for view in vector
-    ]
+    return [view if is_stable(view) else bytes(view) for view in vector]
