@@ -114,7 +114,6 @@ class Connection:
         self._search: bytes | None = None  # the delimiter of an unfinished receive_until()
         self._wanted = 0  # the size of an unfinished receive_exactly()
         self._in_place: _InPlaceRead | None = None
-        self._exact = False  # whether _in_place is a receive_exactly()
         self._eof = False
         self._recv_size = recv_size
         self._chunk_view = memoryview(b"")  # the read buffer, made at the first read
@@ -204,7 +203,6 @@ class Connection:
         if raw is not None:
             if self._wanted - len(raw) <= recv_size:
                 return None
-            self._exact = True
             read = self._in_place = _InPlaceRead(b"", self._wanted, raw.take_all(), b"")
             return read
         trailer = self._codec.payload_trailer
@@ -223,7 +221,6 @@ class Connection:
         self._messages = None
         header = _header_size(self._codec, wire)
         size = len(wire) + needed - header - len(trailer)
-        self._exact = False
         read = self._in_place = _InPlaceRead(
             wire[:header], size, memoryview(wire)[header:], trailer
         )
@@ -235,8 +232,7 @@ class Connection:
         assert read is not None
         self._in_place = None
         data = read.wire()
-        if self._exact:
-            assert self._raw is not None
+        if self._raw is not None:  # a receive_exactly() (a frame's read is never in raw mode)
             self._raw.feed(data)
             return
         decoder = self._decoder = self._codec.decoder()
@@ -277,7 +273,7 @@ class Connection:
     def _next_after_unframed(self) -> bytes | None:
         read = self._in_place
         if read is not None:
-            if self._exact:
+            if self._raw is not None:  # a receive_exactly(): its bytes go back to raw
                 self._give_back()
             elif not read.done:
                 return None  # EOF would have given it back
@@ -359,10 +355,11 @@ class Connection:
             raise ValueError(f"cannot receive {n} bytes")
         read = self._in_place
         if read is not None:
-            if self._exact and read.payload.size == n and read.done:
+            exact = self._raw is not None  # an in-place read in raw mode is receive_exactly's
+            if exact and read.payload.size == n and read.done:
                 self._in_place = None
                 return read.payload.value()
-            if self._exact and read.payload.size == n:
+            if exact and read.payload.size == n:
                 return None
             self._give_back()
         raw = self._enter_raw()
