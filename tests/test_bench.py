@@ -423,7 +423,7 @@ def test_the_instruction_count_scenarios_run_and_the_counting_divides_out_start_
     assert instructions.main(["trickle-lp", "--small", "100", "--large", "300"]) == 0
     out = capsys.readouterr().out
     assert "2,000" in out
-    assert "1.00x the reference" in out
+    assert "1.00x reference as a decoder" in out
     with pytest.raises(SystemExit):
         instructions.main(["no-such-scenario"])
     with pytest.raises(SystemExit):

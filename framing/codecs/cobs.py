@@ -87,8 +87,6 @@ class COBS(Frozen, Codec):
 class COBSDecoder(DelimitedDecoder):
     """Splits at ``b"\\x00"``, skips empty frames and unstuffs the others."""
 
-    _collects = False  # the code-byte walk reads the frame's bytes as it grows
-
     def __init__(self, codec: COBS) -> None:
         super().__init__(codec, _END)
         self._code_at = 0  # offset of the next code byte of the frame not yet walked

@@ -404,7 +404,6 @@ class DelimitedDecoder(Decoder):
     """
 
     resynchronises = True
-    _collects = True  # keep a long frame's chunks uncopied (frames cut by plain delimiters)
 
     def __init__(self, codec: Codec, delimiter: bytes) -> None:
         super().__init__(codec)
@@ -412,8 +411,6 @@ class DelimitedDecoder(Decoder):
         self._max_length = codec.max_length
         self._skipping = False  # discarding the rest of a too-large frame
         self._terminator = delimiter  # what ends each message of the current batch
-        # Long frames are collected (one byte cannot straddle two chunks).
-        self._may_collect = self._collects and len(delimiter) == 1
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next frame's payload; a too-large frame is reported once, then skipped."""
@@ -429,8 +426,9 @@ class DelimitedDecoder(Decoder):
                 ):
                     return None  # nothing to decide: the usual case, kept cheap
                 seen = self._payload_seen(buffered)
-                if seen >= LONG_DELIMITED_FRAME and self._may_collect:
-                    # Join its chunks once, when it ends.
+                if seen >= LONG_DELIMITED_FRAME and buffered <= self._max_length:
+                    # Join its chunks once, when it ends (a frame already
+                    # longer on the wire is measured as it grows instead).
                     buffer._collect_until(delimiter, self._max_length)
                 if seen > self._max_length:
                     # Drop what is buffered of the frame now: the caller may
@@ -464,11 +462,7 @@ class DelimitedDecoder(Decoder):
         self._terminator = terminator
         self._batch_overhead = len(terminator)
         # What is left holds no delimiter: if it is long, it is the start of a long frame.
-        if (
-            LONG_DELIMITED_FRAME <= len(tail) <= self._max_length
-            and not self._eof
-            and self._may_collect
-        ):
+        if LONG_DELIMITED_FRAME <= len(tail) <= self._max_length and not self._eof:
             # The start of a long frame: keep the chunks that follow uncopied.
             buffer._collect_until(self._delimiter, self._max_length)
         return pieces

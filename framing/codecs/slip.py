@@ -86,8 +86,6 @@ class SLIP(Frozen, Codec):
 class SLIPDecoder(DelimitedDecoder):
     """Splits at END, drops empty packets and unescapes the others."""
 
-    _collects = False  # the escape counting reads the frame's bytes as it grows
-
     def __init__(self, codec: SLIP) -> None:
         super().__init__(codec, END)
         self._counted_to = 0  # buffered bytes of the frame already counted for escapes

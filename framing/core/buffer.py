@@ -148,6 +148,7 @@ class ReceiveBuffer:
         "_needle",
         "_searched",
         "_start",
+        "_tail",
         "_until",
         "collecting",
         "short",
@@ -170,6 +171,7 @@ class ReceiveBuffer:
         self._needed = 0  # bytes the collected frame needs in _chunks to be worth a look
         self._until: bytes | None = None  # the delimiter each collected chunk is searched for
         self._found = -1  # where that delimiter first is, from the read offset (-1: not yet)
+        self._tail = b""  # the last len(_until) - 1 bytes buffered, while searching for _until
 
     def __len__(self) -> int:
         return len(self._data) - self._start + self._chunked
@@ -213,11 +215,16 @@ class ReceiveBuffer:
             if until is None:
                 self.short = chunked < self._needed
             elif self._found < 0:
-                found = piece.find(until, begin)
-                if found < 0:
+                found: int | None
+                if len(until) == 1:
+                    index = piece.find(until, begin)
+                    found = index - begin if index >= 0 else None
+                else:
+                    found = self._find_straddling(until, piece, begin, chunk)
+                if found is None:
                     self.short = chunked < self._needed
                 else:
-                    self._found = len(self._data) - self._start + before + found - begin
+                    self._found = len(self._data) - self._start + before + found
                     self.short = False
             return
         if type(chunk) is not bytes:
@@ -239,6 +246,26 @@ class ReceiveBuffer:
             data += chunk
         if self.short:
             self.short = left + len(chunk) < self._expected
+
+    def _find_straddling(
+        self, until: bytes, piece: bytes | bytearray, begin: int, chunk: bytes
+    ) -> int | None:
+        """Where ``until`` (of d > 1 bytes) first is, from the start of the chunk just fed.
+
+        It may begin up to d - 1 bytes before the chunk: in ``piece`` when
+        that holds them, else in ``_tail``, the last d - 1 bytes fed before.
+        """
+        back = len(until) - 1
+        tail = self._tail
+        self._tail = (tail + chunk[-back:])[-back:]
+        if begin >= back:
+            found = piece.find(until, begin - back)
+            return found - begin if found >= 0 else None
+        found = (tail + chunk[:back]).find(until)
+        if found >= 0:
+            return found - len(tail)
+        found = chunk.find(until)
+        return found if found >= 0 else None
 
     def expect(self, size: int) -> None:
         """The current frame is ``size`` bytes in all: don't ask before they are buffered.
@@ -265,15 +292,19 @@ class ReceiveBuffer:
         """Keep further chunks as they are, searching each for ``delimiter`` as it is fed.
 
         For a long delimited frame: everything buffered must have been
-        searched already (``find`` returned -1), and ``delimiter`` must be one
-        byte, which cannot straddle two chunks. ``short`` until it arrives,
-        or until more than ``limit`` bytes are buffered (the frame may then be
+        searched already (``find`` returned -1). A delimiter split across two
+        chunks is found too (the last ``len(delimiter) - 1`` bytes fed are
+        kept to search with the next chunk). ``short`` until it arrives, or
+        until more than ``limit`` bytes are buffered (the frame may then be
         too long: its decoder must look).
         """
         if not self.collecting:
             self.collecting = self.short = True
             self._until = delimiter
             self._needed = limit + 1 - len(self)
+            back = len(delimiter) - 1
+            data = self._data
+            self._tail = bytes(data[max(self._start, len(data) - back) :]) if back else b""
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
@@ -297,6 +328,7 @@ class ReceiveBuffer:
         self.collecting = self.short = False
         self._until = None
         self._found = -1
+        self._tail = b""
 
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage (before any chunks).
@@ -327,17 +359,13 @@ class ReceiveBuffer:
         size = len(self._data) - self._start + self._chunked
         if not 0 <= index < size:
             raise IndexError(f"byte {index} of a buffer of {size} bytes")
-        position = self._start + index
-        if self._chunks and index >= size - len(self._chunks[-1]):
-            # The usual byte of a collected frame: next to its end, in the last chunk.
-            return self._chunks[-1][index - size + len(self._chunks[-1])]
-        chunk_index = 0
-        chunk = self._data
-        while position >= len(chunk):
-            position -= len(chunk)
-            chunk = self._chunks[chunk_index]
-            chunk_index += 1
-        return chunk[position]
+        if self._chunks:
+            last = self._chunks[-1]
+            if index >= size - len(last):
+                # The usual byte of a collected frame: next to its end, in the last chunk.
+                return last[index - size + len(last)]
+            self._flatten()  # a walk through a long frame: index it directly from now on
+        return self._data[self._start + index]
 
     def _last_byte(self) -> int:
         """The last byte buffered (there must be one), without walking collected chunks."""

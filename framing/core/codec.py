@@ -63,6 +63,7 @@ __all__ = [
     "check_payload_length",
 ]
 
+
 def as_view(message: Buffer) -> bytes | memoryview:
     """``message`` as something with a byte length: itself if ``bytes``, else a byte view."""
     if type(message) is bytes:
@@ -153,6 +154,15 @@ class Codec(ABC):
         decoder.feed(data)
         decoder.feed_eof()
         return list(decoder)
+
+
+def _refuse_feed(data: Buffer) -> None:
+    """A ``feed`` after ``feed_eof()``."""
+    raise ValueError("feed() after feed_eof(): the stream has ended")
+
+
+def _drop_feed(data: Buffer) -> None:
+    """A failed decoder's ``feed``: the bytes after a bad frame are no messages."""
 
 
 class _Batch:
@@ -262,6 +272,29 @@ class Decoder(ABC):
         self._eof = False  # feed_eof() was called
         self._error: FramingError | None = None  # raised again on every call once failed
         self._batch: _Batch | None = None  # decoded messages not all handed out yet
+        self._route_feed()
+
+    def _route_feed(self) -> None:
+        """Point this decoder's ``feed`` at what its state calls for.
+
+        A chunk is the hot path of a frame still arriving, so while the
+        stream is open and sound ``feed`` is the buffer's own method: one
+        Python call per chunk, not two. After ``feed_eof()`` it refuses, and
+        after an error the decoder does not recover from it drops what is
+        fed. A subclass that defines its own ``feed`` keeps it.
+        """
+        if type(self).feed is not Decoder.feed:
+            return
+        route: Callable[[Buffer], None]
+        if self._eof:
+            route = _refuse_feed
+        elif self._error is not None:
+            route = _drop_feed
+        else:
+            route = self._buffer.feed
+        # An instance attribute shadows the method, for this decoder only (not
+        # through __dict__, which would slow every other attribute of it).
+        self.feed = route  # type: ignore[method-assign,assignment]
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} for {self.codec!r}, {self.buffered} bytes buffered>"
@@ -290,13 +323,14 @@ class Decoder(ABC):
     def feed(self, data: Buffer) -> None:
         """Buffer the bytes of one ``recv()``; never raises a framing error."""
         if self._eof:
-            raise ValueError("feed() after feed_eof(): the stream has ended")
+            _refuse_feed(data)
         if self._error is None:
             self._buffer.feed(data)
 
     def feed_eof(self) -> None:
         """The peer shut down its side: no more bytes will be fed."""
         self._eof = True
+        self._route_feed()
 
     # -- reading -------------------------------------------------------------
 
@@ -319,6 +353,7 @@ class Decoder(ABC):
         except FramingError as error:
             if not self.resynchronises or isinstance(error, IncompleteFrame):
                 self._error = error
+                self._route_feed()
             raise
         return frame
 
