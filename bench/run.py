@@ -683,6 +683,14 @@ def implementations(key: str) -> list[Entry]:
     def ceiling(name: str, fn: PeerFn) -> Entry:
         return (f"ceiling: {name}", "ceiling", fn, "")
 
+    no_uvloop = _optional("uvloop")
+
+    def uvloop_row(entry: Entry) -> Entry:
+        name, role, fn, note = entry
+        if no_uvloop or fn is None:
+            return (name, role, None, no_uvloop or note)
+        return (name, role, bench.on_uvloop(fn), note)
+
     crlf = b"\r\n"
     lp_decoders = [
         twisted("Int32StringReceiver", lambda: twisted_decode("int32")),
@@ -771,6 +779,14 @@ def implementations(key: str) -> list[Entry]:
         "aio-echo-pipelined": [
             peer("asyncio streams readexactly", aio_streams_echo_pipelined),
             ceiling("asyncio Protocol echo, no framing", aio_protocol_echo_pipelined),
+        ],
+        "aio-echo-uvloop": [
+            uvloop_row(peer("asyncio streams readexactly", aio_streams_echo)),
+            uvloop_row(ceiling("asyncio Protocol echo, no framing", aio_protocol_echo)),
+        ],
+        "aio-echo-pipelined-uvloop": [
+            uvloop_row(peer("asyncio streams readexactly", aio_streams_echo_pipelined)),
+            uvloop_row(ceiling("asyncio Protocol echo, no framing", aio_protocol_echo_pipelined)),
         ],
         "anyio-echo": [
             peer("anyio BufferedByteReceiveStream.receive_exactly", anyio_buffered_echo),

@@ -485,25 +485,31 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
     w.add("framing recv", "framing", _tcp_recv(lp))
     result.append(w)
 
-    w = Workload(
-        "aio-echo",
-        f"asyncio loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} one at a time: "
-        "LengthPrefixed('!I')",
-        "msg/s", s.echo_count, echo, lp,
-    )
-    w.add("framing.aio", "framing", _aio_echo(lp))
-    w.targets.append(Target("framing.aio", "peer", 1.2))  # issue 12
-    result.append(w)
+    for suffix, loop_name in (("", ""), ("-uvloop", ", uvloop")):
+        uvloop_ok, why = optional_module("uvloop") if suffix else (True, "")
+        on_loop = on_uvloop if suffix else (lambda fn: fn)
+        w = Workload(
+            f"aio-echo{suffix}",
+            f"asyncio loopback echo{loop_name}, {_count(s.echo_count)} x {_size(s.echo_size)} "
+            "one at a time: LengthPrefixed('!I')",
+            "msg/s", s.echo_count, echo, lp,
+        )
+        w.add("framing.aio", "framing", on_loop(_aio_echo(lp)) if uvloop_ok else None, why)
+        w.targets.append(Target("framing.aio", "peer", 1.2))  # issues 12 and 15
+        result.append(w)
 
-    w = Workload(
-        "aio-echo-pipelined",
-        f"asyncio loopback echo, {_count(s.echo_count)} x {_size(s.echo_size)} in windows of "
-        f"{ECHO_WINDOW}: LengthPrefixed('!I')",
-        "msg/s", s.echo_count, echo, lp,
-    )
-    w.add("framing.aio", "framing", _aio_echo(lp, window=ECHO_WINDOW))
-    w.targets.append(Target("framing.aio", "peer", 1.5))  # issue 12
-    result.append(w)
+        w = Workload(
+            f"aio-echo-pipelined{suffix}",
+            f"asyncio loopback echo{loop_name}, {_count(s.echo_count)} x {_size(s.echo_size)} "
+            f"in windows of {ECHO_WINDOW}: LengthPrefixed('!I')",
+            "msg/s", s.echo_count, echo, lp,
+        )
+        w.add(
+            "framing.aio", "framing",
+            on_loop(_aio_echo(lp, window=ECHO_WINDOW)) if uvloop_ok else None, why,
+        )
+        w.targets.append(Target("framing.aio", "peer", 1.5))  # issues 12 and 15
+        result.append(w)
 
     w = Workload(
         "anyio-echo",
@@ -516,6 +522,22 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
     w.targets.append(Target("framing.anyio", "peer", 1.0))  # issue 12
     result.append(w)
     return result
+
+
+def on_uvloop(fn: ImplFn) -> ImplFn:
+    """``fn`` run with uvloop's event loop policy, so its ``asyncio.run`` runs on uvloop."""
+
+    def run(work: Any) -> list[Any] | Tally | int:
+        import uvloop
+
+        policy = asyncio.get_event_loop_policy()
+        asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+        try:
+            return fn(work)
+        finally:
+            asyncio.set_event_loop_policy(policy)
+
+    return run
 
 
 def optional_module(name: str) -> tuple[ModuleType | None, str]:

@@ -181,6 +181,10 @@ class FramedProtocol(asyncio.Protocol):
             if self._waiter is waiter:
                 self._waiter = None
 
+    def call_soon(self, callback: Callable[[], object]) -> None:
+        """Run ``callback`` in the next turn of the event loop."""
+        self._loop.call_soon(callback)
+
     def switch(self, codec: Codec) -> None:
         """Frame with ``codec`` from the next message on; no buffered byte is lost."""
         self.connection.switch(codec)

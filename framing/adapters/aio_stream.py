@@ -51,6 +51,10 @@ class FramedStream(OverConnection):
         self._protocol = protocol
         self._conn: Connection = protocol.connection  # the framing state, shared with the protocol
         self._keepalive: list[object] = []  # e.g. a wrapped StreamWriter, which closes on __del__
+        # Whether the last message was at hand, taken without waiting: the
+        # peer pipelines, so small frames sent now wait in the connection's
+        # queue and go out in one write (see _defer).
+        self._pipelined = False
 
     def __repr__(self) -> str:
         return f"<FramedStream {self.codec!r} peer={self.get_extra_info('peername')!r}>"
@@ -67,12 +71,16 @@ class FramedStream(OverConnection):
         """
         message = self._conn.next_message()
         if message is None:
-            message = await self._wait_for_message()
+            return await self._wait_for_message()
+        self._pipelined = True
         return message
 
     async def _wait_for_message(self) -> bytes:
         conn = self._conn
         protocol = self._protocol
+        if self._pipelined:  # replies to what was at hand may be queued: out before the wait
+            self._pipelined = False
+            self._flush()
         message = None
         while message is None:
             protocol.need_more()
@@ -87,9 +95,10 @@ class FramedStream(OverConnection):
         try:
             message = self._conn.next_message()
             if message is None:
-                message = await self._wait_for_message()
+                return await self._wait_for_message()
         except ConnectionClosed:
             raise StopAsyncIteration from None
+        self._pipelined = True
         return message
 
     async def recv_exactly(self, n: int) -> bytes:
@@ -118,6 +127,8 @@ class FramedStream(OverConnection):
     async def _read(self, step: Callable[[], _T | None]) -> _T:
         protocol = self._protocol
         result = protocol.next_result(step)
+        if result is None and self._conn.wants_write:
+            self._flush()
         while result is None:
             await protocol.wait_for_data()
             result = protocol.next_result(step)
@@ -146,6 +157,13 @@ class FramedStream(OverConnection):
         returns. If a send is cancelled while it waits, its message has been
         written already. Below the high-water mark it does not yield to the
         event loop.
+
+        A small frame sent after a ``recv()`` that found its message at hand
+        (the peer pipelines its requests) is queued, and the queue goes out
+        in one write when the next ``recv()`` waits, at the end of this turn
+        of the event loop, or once it holds 16 KiB: a reply per request
+        costs one system call per batch, not one each, as Redis and Netty's
+        flush consolidation do it. Order is kept whatever the path.
         """
         conn = self._conn
         protocol = self._protocol
@@ -157,9 +175,15 @@ class FramedStream(OverConnection):
             and not protocol.lost
             and not self._transport.is_closing()
         ):
-            self._transport.write(conn.encode(message))  # the hot path: one bytes, one write
+            # The hot path: one bytes, one write (or one queued with the rest of a batch).
+            if self._pipelined:
+                self._defer(conn.encode(message))
+            else:
+                self._transport.write(conn.encode(message))
         else:
             self._check_writable(conn)
+            if conn.wants_write:
+                self._flush()
             parts = conn.frame(message, fields)
             if type(message) is bytes and len(message) < _JOIN_LIMIT:
                 self._transport.write(b"".join(cast(tuple[_Bytes, ...], parts)))
@@ -179,6 +203,8 @@ class FramedStream(OverConnection):
         conn = self._conn
         self._check_writable(conn)
         vector = conn.frames(list(messages))
+        if conn.wants_write:
+            self._flush()
         if vector:
             _write(self._transport, vector)
         if conn.needs_shutdown:
@@ -194,7 +220,28 @@ class FramedStream(OverConnection):
         if not self._conn.write_closed:
             self._check_half_close()
             self._conn.shutdown_write()
+            self._flush()
             self._shut()
+
+    def _defer(self, frame: bytes) -> None:
+        """Queue ``frame`` to go out with the frames after it (see ``send``)."""
+        conn = self._conn
+        if not conn.wants_write:
+            self._protocol.call_soon(self._flush)
+        conn.queue([frame])
+        if conn.queued >= _JOIN_LIMIT:
+            self._flush()
+
+    def _flush(self) -> None:
+        """Write the queued frames in one write (dropped if the connection is gone)."""
+        self._conn.flush(self._write_queue)
+
+    def _write_queue(self, queue: list[Any]) -> int:
+        size = sum(map(len, queue))
+        if not self._protocol.lost and not self._transport.is_closing():
+            self._transport.write(b"".join(queue))
+        queue.clear()
+        return size
 
     def _shut(self) -> None:
         self._conn.write_shut()
@@ -234,7 +281,8 @@ class FramedStream(OverConnection):
         self._keepalive.append(owner)
 
     def close(self) -> None:
-        """Close the connection (what is already written is still sent)."""
+        """Close the connection (what is already sent is still delivered)."""
+        self._flush()
         self._protocol.close()
 
     def is_closing(self) -> bool:
