@@ -418,3 +418,36 @@ def test_the_iterator_after_a_large_frame_goes_on_after_an_error() -> None:
     whole = read([long])
     cut = read([long[: LONG_DELIMITED_FRAME + 100], long[LONG_DELIMITED_FRAME + 100 :]])
     assert whole == cut == ["FrameTooLarge", b"ok", b"ok2"]
+
+
+def test_a_decoder_that_defines_feed_keeps_its_own_through_eof_and_errors() -> None:
+    from framing.codecs.length_prefixed import LengthPrefixedDecoder
+
+    class Counting(LengthPrefixedDecoder):
+        chunks = 0
+
+        def feed(self, data: framing.Buffer) -> None:
+            self.chunks += 1
+            super().feed(data)
+
+    decoder = Counting(LengthPrefixed("!H"))
+    decoder.feed(b"\x00\x02hi\x00")
+    decoder.feed(b"\x01!")
+    assert list(decoder) == [b"hi", b"!"]
+    decoder.feed_eof()
+    with pytest.raises(ValueError, match="after feed_eof"):
+        decoder.feed(b"more")
+    assert decoder.chunks == 3
+
+
+def test_a_failed_decoder_drops_what_is_fed_after_the_bad_frame() -> None:
+    decoder = LengthPrefixed("!H", max_length=4).decoder()
+    decoder.feed(b"\x00\x02ok\x00\x09")
+    assert decoder.next_frame() == b"ok"
+    with pytest.raises(framing.FrameTooLarge):
+        decoder.next_frame()
+    decoder.feed(b"\x00\x02hi")  # after the bad frame: no message, not buffered
+    assert decoder.buffered == 2  # the bad header only
+    decoder.feed_eof()
+    with pytest.raises(ValueError, match="after feed_eof"):
+        decoder.feed(b"x")
