@@ -21,7 +21,9 @@ what it holds to the other when the next call needs it. When the current
 frame still lacks more than one read and the codec says where its payload
 sits (``Codec.payload_trailer``), ``recv_buffer()`` lends out the ``bytes``
 object the payload will be returned in, so a 64 MiB frame is received once,
-uncopied, and memory grows only as its bytes arrive. That state lives here,
+uncopied, and memory grows only as its bytes arrive; an adapter handed
+bytes (``receive_data``) has them copied into it as they come, so the frame
+still peaks at its size, not at its chunks plus their join. That state lives here,
 not in a call's locals: a timeout or a signal between two reads (an
 exception out of ``recv_into``) leaves it as it was, and the next call goes
 on where the last one stopped. Nothing is lost, nothing copied again.
@@ -138,15 +140,41 @@ class Connection:
     # -- receiving: bytes in ---------------------------------------------------
 
     def receive_data(self, data: Buffer) -> None:
-        """Bytes the peer sent, for adapters that are handed them (``b""`` is not EOF)."""
+        """Bytes the peer sent, for adapters that are handed them (``b""`` is not EOF).
+
+        A large frame whose payload the codec places (``payload_trailer``)
+        is copied into the ``bytes`` object it will be returned in as its
+        chunks come, as ``recv_buffer()`` would have them read: its chunks
+        are not held until one join, so it peaks at its size, not twice.
+        """
         if self._in_place is not None:
-            self._give_back()
+            data = self._fill_in_place(data)
+            if not data:
+                return
         raw = self._raw
         if raw is not None:
             raw.feed(data)
         else:
-            self._decoder.feed(data)
+            decoder = self._decoder
+            decoder.feed(data)
             self._messages = None
+            if self._places_payload and decoder._buffer.collecting and self._in_place is None:
+                self._start_in_place()  # a large frame began: the rest goes in place
+
+    def _fill_in_place(self, data: Buffer) -> Buffer:
+        """Copy ``data`` into the in-place read until it is done; what is left over."""
+        read = self._in_place
+        assert read is not None
+        if read.done:
+            return data
+        with memoryview(data) as view, view.cast("B") as rest:
+            while rest and not read.done:
+                space = read.space()
+                size = min(len(space), len(rest))
+                space[:size] = rest[:size]
+                read.advance(size)
+                rest = rest[size:]
+            return bytes(rest) if rest else b""
 
     def receive_eof(self) -> None:
         """The peer shut down its write side: no more bytes will come."""
@@ -451,9 +479,11 @@ class Connection:
     # -- sending -----------------------------------------------------------------
 
     def _send_rules(self) -> None:
-        """Cache what ``encode`` needs: whether a frame is just ``codec.encode(message)``."""
+        """Cache what the hot paths ask of the codec: whether a frame is just
+        ``codec.encode(message)``, and whether a large payload can be received in place."""
         self.sends_plainly = not self._write_closed and not self._codec.ends_at_close
         self._encode = self._codec.encode
+        self._places_payload = self._codec.payload_trailer is not None
 
     def encode(self, message: Buffer) -> bytes:
         """One message's frame as one ``bytes``, checked as ``frame`` checks it.
