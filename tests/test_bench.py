@@ -429,3 +429,16 @@ def test_the_instruction_count_scenarios_run_and_the_counting_divides_out_start_
     with pytest.raises(SystemExit):
         instructions.main(["--small", "5", "--large", "5"])
     assert instructions.main(["--inner", "trickle-lines", "framing Lines", "2"]) == 0
+
+
+def test_the_memory_bench_measures_every_adapter(capsys: pytest.CaptureFixture[str]) -> None:
+    import memory
+
+    assert memory.main(["--connections", "20", "--frame-mib", "2"]) == 0
+    out = capsys.readouterr().out
+    for row in ["FramedSocket", "FramedConnection", "framing.aio", "framing.anyio", "asyncio"]:
+        assert row in out
+    assert "reference: asyncio streams readexactly" in out
+    # Tiny runs judge too: 3 idle rows and 4 large-frame rows, the references not.
+    judged = [line for line in out.splitlines() if line.endswith(("met", "MISSED"))]
+    assert len(judged) == 7
