@@ -711,7 +711,7 @@ def implementations(key: str) -> list[Entry]:
     append_count: list[Entry] = [
         ("reference: append each chunk, count, join once", "reference", reference_append_count, ""),
         (
-            "reference: the same as a decoder (feed, iterate)",
+            bench.DECODER_REFERENCE,
             "reference",
             reference_counting_decoder,
             "",

@@ -279,14 +279,23 @@ class Target:
     """A goal for one implementation's row, from issue 7."""
 
     impl: str  # the row it applies to
-    kind: str  # "peer" (vs fastest peer), "ceiling" (vs ceiling) or "linearity"
+    # "peer" (speed vs the fastest peer), "ceiling" (vs the ceiling),
+    # "linearity", or "reference" (time vs the row named ``reference``)
+    kind: str
     threshold: float
+    reference: str = ""
 
     def __str__(self) -> str:
         if self.kind == "linearity":
             return f"linearity <= {self.threshold:g}"
+        if self.kind == "reference":
+            return f"time <= {self.threshold:g}x {self.reference.split(':')[0]}"
         reference = "fastest peer" if self.kind == "peer" else "ceiling"
         return f">= {self.threshold:g}x {reference}"
+
+
+#: The trickles' yardstick (issue 15): the least a decoder object does per chunk.
+DECODER_REFERENCE = "reference: the same as a decoder (feed, iterate)"
 
 
 @dataclass
@@ -424,6 +433,7 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
         )
         w.add("framing", "framing", decode_with(codec))
         w.targets.append(Target("framing", "linearity", 5.0))
+        w.targets.append(Target("framing", "reference", 3.0, DECODER_REFERENCE))  # issue 15
         result.append(w)
         if style in ("crlf", "netstring", "cobs", "slip"):
 
@@ -898,6 +908,7 @@ def _derive(workload: Workload, rows: list[Row]) -> None:
             # Fastest runs: preemption on a busy machine only ever adds time,
             # and a millisecond of it would swamp the smaller frame's run.
             row.linearity = row.best[0] / max(row.best[1], 1e-9)
+    seconds = {row.implementation: row.seconds[0] for row in measured}
     for target in workload.targets:
         for row in rows:
             if row.implementation != target.impl:
@@ -905,9 +916,12 @@ def _derive(workload: Workload, rows: list[Row]) -> None:
             value = {"peer": row.vs_peer, "ceiling": row.vs_ceiling}.get(
                 target.kind, row.linearity
             )
+            if target.kind == "reference":
+                reference = seconds.get(target.reference)
+                value = row.seconds[0] / reference if reference and row.seconds else None
             met = None
             if value is not None:
-                met = value <= target.threshold if target.kind == "linearity" else (
+                met = value <= target.threshold if target.kind in ("linearity", "reference") else (
                     value >= target.threshold
                 )
             verdict = {True: "met", False: "MISSED", None: "not measured"}[met]

@@ -148,7 +148,6 @@ class ReceiveBuffer:
         "_needle",
         "_searched",
         "_start",
-        "_tail",
         "_until",
         "collecting",
         "short",
@@ -171,7 +170,6 @@ class ReceiveBuffer:
         self._needed = 0  # bytes the collected frame needs in _chunks to be worth a look
         self._until: bytes | None = None  # the delimiter each collected chunk is searched for
         self._found = -1  # where that delimiter first is, from the read offset (-1: not yet)
-        self._tail = b""  # the last len(_until) - 1 bytes buffered, while searching for _until
 
     def __len__(self) -> int:
         return len(self._data) - self._start + self._chunked
@@ -215,11 +213,13 @@ class ReceiveBuffer:
             if until is None:
                 self.short = chunked < self._needed
             elif self._found < 0:
+                # A delimiter of d bytes may begin d - 1 bytes before the chunk.
+                back = len(until) - 1
                 found: int | None
-                if len(until) == 1:
-                    index = piece.find(until, begin)
+                if begin >= back:  # the piece holds those bytes (always, for one byte)
+                    index = piece.find(until, begin - back)
                     found = index - begin if index >= 0 else None
-                else:
+                else:  # the chunk starts a piece: the bytes before are in others
                     found = self._find_straddling(until, piece, begin, chunk)
                 if found is None:
                     self.short = chunked < self._needed
@@ -252,18 +252,23 @@ class ReceiveBuffer:
     ) -> int | None:
         """Where ``until`` (of d > 1 bytes) first is, from the start of the chunk just fed.
 
-        It may begin up to d - 1 bytes before the chunk: in ``piece`` when
-        that holds them, else in ``_tail``, the last d - 1 bytes fed before.
+        The chunk starts ``piece`` (the last collected one), or nearly, at
+        ``begin``: it may complete a delimiter begun in the d - 1 bytes fed
+        before it, which end the pieces (or the storage) before it.
         """
         back = len(until) - 1
-        tail = self._tail
-        self._tail = (tail + chunk[-back:])[-back:]
-        if begin >= back:
-            found = piece.find(until, begin - back)
-            return found - begin if found >= 0 else None
-        found = (tail + chunk[:back]).find(until)
+        before = bytes(piece[:begin])
+        index = len(self._chunks) - 2
+        while len(before) < back and index >= 0:
+            before = bytes(self._chunks[index][-back:]) + before
+            index -= 1
+        if len(before) < back:
+            data = self._data
+            before = bytes(data[max(self._start, len(data) - back) :]) + before
+        before = before[-back:]
+        found = (before + chunk[:back]).find(until)
         if found >= 0:
-            return found - len(tail)
+            return found - len(before)
         found = chunk.find(until)
         return found if found >= 0 else None
 
@@ -293,8 +298,7 @@ class ReceiveBuffer:
 
         For a long delimited frame: everything buffered must have been
         searched already (``find`` returned -1). A delimiter split across two
-        chunks is found too (the last ``len(delimiter) - 1`` bytes fed are
-        kept to search with the next chunk). ``short`` until it arrives, or
+        chunks is found too. ``short`` until it arrives, or
         until more than ``limit`` bytes are buffered (the frame may then be
         too long: its decoder must look).
         """
@@ -302,9 +306,7 @@ class ReceiveBuffer:
             self.collecting = self.short = True
             self._until = delimiter
             self._needed = limit + 1 - len(self)
-            back = len(delimiter) - 1
-            data = self._data
-            self._tail = bytes(data[max(self._start, len(data) - back) :]) if back else b""
+
 
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
@@ -328,7 +330,6 @@ class ReceiveBuffer:
         self.collecting = self.short = False
         self._until = None
         self._found = -1
-        self._tail = b""
 
     def _consumed(self, end: int) -> None:
         """Move the read offset to ``end`` of the storage (before any chunks).
