@@ -149,3 +149,25 @@ def test_a_64_mib_frame_through_a_selectors_framed_connection_peaks_near_one_fra
     assert messages == [payload]
     assert ratio <= BAR, f"FramedConnection peaked at {ratio:.2f}x the frame"
     assert ratio >= 0.99
+
+
+@pytest.mark.parametrize("head_kib", [200, 300, 470, 500, 511])
+def test_a_frame_received_in_place_is_never_over_allocated(head_kib: int, traced: None) -> None:
+    # The in-place bytes object doubles from what came first: whatever that
+    # was, its last step must not leave the frame with an eighth more room.
+    codec = LengthPrefixed(max_length=SIZE)
+    wire = b"".join(_wire(codec, bytes(SIZE)))
+    conn = framing.Connection(codec)
+    head = head_kib * 1024
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    conn.receive_data(wire[:head])
+    assert conn.next_message() is None  # the header is read: a large frame
+    view = memoryview(wire)
+    for start in range(head, len(wire), 256 * 1024):
+        conn.receive_data(view[start : start + 256 * 1024])
+    message = conn.next_message()
+    ratio = _peak_ratio(before)
+    assert message is not None
+    assert len(message) == SIZE
+    assert ratio <= 1.02, f"peaked at {ratio:.3f}x the frame"

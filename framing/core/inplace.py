@@ -12,8 +12,8 @@ not 128::
 
 Memory follows the bytes that arrive, not the size announced: the object
 starts at ``FIRST_CAPACITY`` (or what ``head`` needs) and doubles as it fills,
-up to exactly ``size``, so a peer that announces a large frame and stalls
-costs about what it sent.
+up to exactly ``size`` (never over-allocated), so a peer that announces a
+large frame and stalls costs about what it sent.
 """
 
 from __future__ import annotations
@@ -76,7 +76,13 @@ class InPlaceBytes:
         if self._lent is not None:
             self._lent.release()
         if self.filled == self._capacity:
-            self._grow(min(self.size, 2 * self._capacity))
+            capacity = min(self.size, 2 * self._capacity)
+            if self.size <= capacity + capacity // 8:
+                # The last step goes straight to ``size``: BytesIO over-allocates
+                # by an eighth a buffer that grows by an eighth or less, and that
+                # eighth of a 64 MiB frame would outlive the frame.
+                capacity = self.size
+            self._grow(capacity)
         lent = self._lent = self._whole()[self.filled :]
         return lent
 
