@@ -54,6 +54,8 @@ import cobs.cobs
 import workloads as bench
 from workloads import Echo, Messages, Stream, Tally, Tcp, Workload
 
+import framing
+
 PeerFn = Callable[[Any], "list[Any] | Tally | int"]
 _HEADER = struct.Struct("!I")
 _BIG = 1 << 30  # a limit no workload reaches
@@ -412,6 +414,30 @@ def reference_counting_decoder(stream: Stream) -> list[Any] | Tally:
     return out
 
 
+_MSGPACK_WIRE: dict[int, list[bytes]] = {}
+
+
+def msgpack_unpack(stream: Stream) -> list[Any] | Tally:
+    """msgpack's C ``Unpacker`` on the same payloads as msgpack bins (bin8 for small ones),
+    cut into chunks of the same size; the wire is built once per stream, on the first run."""
+    import msgpack
+
+    chunks = _MSGPACK_WIRE.get(id(stream))
+    if chunks is None:
+        wire = b"".join(msgpack.packb(m, use_bin_type=True) for m in stream.messages)
+        size = len(stream.chunks[0])
+        chunks = _MSGPACK_WIRE[id(stream)] = [
+            wire[i : i + size] for i in range(0, len(wire), size)
+        ]
+    unpacker = msgpack.Unpacker(max_buffer_size=1 << 30)
+    out = stream.sink()
+    feed, extend = unpacker.feed, out.extend
+    for chunk in chunks:
+        feed(chunk)
+        extend(unpacker)
+    return out
+
+
 def ceiling_copy(suffix: bytes) -> PeerFn:
     def run(messages: Messages) -> int:
         out = [m + suffix for m in messages.messages]
@@ -684,6 +710,8 @@ def implementations(key: str) -> list[Entry]:
         return (f"ceiling: {name}", "ceiling", fn, "")
 
     no_uvloop = _optional("uvloop")
+    no_msgpack = _optional("msgpack")
+    msgpack_unpacker = None if no_msgpack else msgpack_unpack
 
     def uvloop_row(entry: Entry) -> Entry:
         name, role, fn, note = entry
@@ -718,7 +746,11 @@ def implementations(key: str) -> list[Entry]:
         ),
     ]
     table: dict[str, list[Entry]] = {
-        "decode-small-lp": [*lp_decoders, ceiling("struct.unpack_from loop", ceiling_unpack_from)],
+        "decode-small-lp": [
+            *lp_decoders,
+            ceiling("struct.unpack_from loop", ceiling_unpack_from),
+            (bench.MSGPACK_REFERENCE, "reference", msgpack_unpacker, no_msgpack),
+        ],
         "decode-small-lines": [
             *line_decoders(b"\n"),
             ceiling('bytes.split(b"\\n")', ceiling_split),
@@ -875,6 +907,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# framing {commit}, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.platform()}, {os.cpu_count()} CPUs; "
+        f"compiled core: {'yes' if framing.__compiled__ else 'no'}; "
         f"median of up to {max(sizes.repeats, sizes.fast_repeats)} runs; "
         "ratios are speed ratios in this run "
         "(above 1: faster)",

@@ -44,9 +44,11 @@ from dataclasses import asdict, dataclass, field
 from types import ModuleType
 from typing import Any
 
+import framing
 import framing.aio as aio
 from framing import COBS, SLIP, Codec, Delimited, LengthPrefixed, Lines, Netstring
 from framing.socket import FramedSocket
+from framing.testing import pure_python
 
 __all__ = [
     "FULL",
@@ -289,10 +291,17 @@ class Target:
         if self.kind == "linearity":
             return f"linearity <= {self.threshold:g}"
         if self.kind == "reference":
-            return f"time <= {self.threshold:g}x {self.reference.split(':')[0]}"
+            name = self.reference.removeprefix("reference: ")
+            if self.threshold < 1:  # a speed-up: say it as one
+                return f">= {1 / self.threshold:.3g}x {name}'s speed"
+            return f"time <= {self.threshold:g}x {name}'s"
         reference = "fastest peer" if self.kind == "peer" else "ceiling"
         return f">= {self.threshold:g}x {reference}"
 
+
+#: The compiled core's yardsticks (issue 16): msgpack's C unpacker on the same payloads.
+MSGPACK_REFERENCE = "reference: msgpack Unpacker (C), bin8 frames"
+PURE_ROW = "framing, pure Python"
 
 #: The trickles' yardstick (issue 15): the least a decoder object does per chunk.
 DECODER_REFERENCE = "reference: the same as a decoder (feed, iterate)"
@@ -389,6 +398,12 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
         w.add("framing", "framing", decode_with(codec))
         if style == "lp":
             w.targets += [Target("framing", "peer", 1.5), Target("framing", "ceiling", 0.5)]
+            if framing.__compiled__:  # the compiled core beside its pure twin (issue 16)
+                w.add(PURE_ROW, "framing", decode_with(pure_python(codec)))  # type: ignore[arg-type]
+                w.targets += [
+                    Target("framing", "reference", 1 / 1.2, MSGPACK_REFERENCE),
+                    Target("framing", "reference", 1 / 4, PURE_ROW),
+                ]
         else:
             w.targets.append(Target("framing", "peer", 2.0))
         result.append(w)

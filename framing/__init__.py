@@ -40,6 +40,7 @@ from .codecs.spec import codec_from_spec
 from .codecs.until_close import UntilClose
 from .core.buffer import ReceiveBuffer
 from .core.codec import Codec, Decoder
+from .core.compiled import COMPILED as _COMPILED
 from .core.connection import Connection
 from .core.headers import Varint
 from .core.types import Buffer
@@ -101,6 +102,10 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+#: Whether the optional compiled core (``framing._speedups``) decodes; see
+#: ``framing.core.compiled``. False on a pure install or with FRAMING_NO_EXTENSIONS=1.
+__compiled__: bool = _COMPILED
 
 # Names imported on first use, and the module each comes from.
 _LAZY = {

@@ -76,6 +76,7 @@ __all__ = [
     "chunkings",
     "max_buffered_for",
     "messages_for",
+    "pure_python",
     "streams_for",
 ]
 
@@ -111,6 +112,36 @@ class CodecLike(Protocol):
 
     def decoder(self) -> DecoderLike:
         """A fresh decoder."""
+
+
+class _PurePython:
+    """A codec whose decoders use the pure-Python core (see ``pure_python``)."""
+
+    def __init__(self, codec: Any) -> None:
+        self._codec = codec
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._codec, name)  # encode, max_length, largest_frame, ...
+
+    def __repr__(self) -> str:
+        return f"pure_python({self._codec!r})"
+
+    def decoder(self) -> DecoderLike:
+        from .core.compiled import disabled
+
+        with disabled():
+            decoder: DecoderLike = self._codec.decoder()
+        return decoder
+
+
+def pure_python(codec: CodecLike) -> CodecLike:
+    """``codec`` with its decoders on the pure-Python core, the reference for the compiled one.
+
+    ``check_codec(codec, reference=pure_python(codec))`` checks that the
+    compiled core (when ``framing.__compiled__``) decodes every stream as
+    the pure-Python code does.
+    """
+    return _PurePython(codec)
 
 
 # Bytes that mean something to one style or another: delimiters, escapes, COBS

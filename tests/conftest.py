@@ -1,4 +1,4 @@
-"""Test configuration: hypothesis profiles.
+"""Test configuration: hypothesis profiles, and the `traced` fixture (tracemalloc on).
 
 ``CI`` set in the environment selects the "ci" profile: derandomized (the
 same examples on every run, so a red CI run is reproducible), no deadline (a
@@ -10,7 +10,10 @@ times CI's examples) is for bug hunts: ``pytest --hypothesis-profile=thorough``.
 from __future__ import annotations
 
 import os
+import tracemalloc
+from collections.abc import Iterator
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 settings.register_profile(
@@ -34,3 +37,13 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow],
 )
 settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+@pytest.fixture
+def traced() -> Iterator[None]:
+    """tracemalloc running for the test (the memory tests measure with it)."""
+    tracemalloc.start()
+    try:
+        yield
+    finally:
+        tracemalloc.stop()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 
@@ -27,15 +26,6 @@ BAR = 1.1  # the issue's bar: a frame peaks at 1.1x its size at most
 
 pytestmark = pytest.mark.timeout(60)
 CODECS = [LengthPrefixed(max_length=SIZE), Netstring(max_length=SIZE)]
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
 
 
 def _send_raw(sock: socket.socket, wire: tuple[bytes, ...]) -> None:

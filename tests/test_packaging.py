@@ -41,6 +41,8 @@ def only(directory: Path, pattern: str) -> Path:
 
 
 def test_the_wheel_holds_the_package_and_nothing_else(dist: Path) -> None:
+    # A platform wheel on the stable ABI: one file serves Python 3.10 on.
+    assert re.fullmatch(r"framing_codecs-0\.1\.0-cp310-abi3-\w+\.whl", only(dist, "*.whl").name)
     with zipfile.ZipFile(only(dist, "*.whl")) as wheel:
         names = wheel.namelist()
         metadata = wheel.read(next(n for n in names if n.endswith("METADATA"))).decode()
@@ -49,6 +51,8 @@ def test_the_wheel_holds_the_package_and_nothing_else(dist: Path) -> None:
     assert "framing/py.typed" in names
     assert "framing/examples/length_prefixed.py" in names
     assert "framing/adapters/anyio_stream.py" in names
+    assert "framing/_speedups.abi3.so" in names  # the compiled core
+    assert "framing/_speedups.c" not in names  # its source is the sdist's
     assert "framing_codecs-0.1.0.dist-info/licenses/LICENSE" in names
     assert not [n for n in names if "/tests/" in n or n.startswith(("tests/", "fuzz/", "bench/"))]
     assert not [n for n in names if n.endswith(".pyc")]
@@ -64,6 +68,8 @@ def test_the_sdist_holds_the_sources_and_the_license(dist: Path) -> None:
     with tarfile.open(only(dist, "*.tar.gz")) as sdist:
         names = {name.split("/", 1)[1] for name in sdist.getnames() if "/" in name}
     assert {"pyproject.toml", "README.md", "LICENSE", "framing/__init__.py"} <= names
+    assert {"setup.py", "framing/_speedups.c"} <= names
+    assert not [name for name in names if name.endswith(".so")]
 
 
 def test_twine_accepts_both(dist: Path) -> None:
@@ -111,9 +117,57 @@ def test_the_wheel_installs_and_runs_in_a_fresh_environment(
         [str(python), "-c", quick_start], capture_output=True, text=True, timeout=60, cwd=tmp_path
     )
     assert result.stdout.strip() == "[b'hello', b'world']", result.stderr
+    compiled = subprocess.run(
+        [str(python), "-c", "import framing; print(framing.__compiled__)"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert compiled.stdout.strip() == "True", compiled.stderr
     demo = subprocess.run(
         [str(env / "bin" / "framing"), "demo"], capture_output=True, text=True, timeout=120,
         cwd=tmp_path,
     )
     assert demo.returncode == 0, demo.stdout + demo.stderr
     assert "round-tripped" in demo.stdout
+
+
+def _fresh_python(tmp_path: Path) -> Path:
+    env = tmp_path / "venv"
+    venv.create(env, with_pip=True)
+    return env / "bin" / "python"
+
+
+def test_without_a_compiler_the_sdist_installs_as_pure_python(dist: Path, tmp_path: Path) -> None:
+    python = _fresh_python(tmp_path)
+    # CC=false: every compiler call fails, as on a machine without one.
+    install = subprocess.run(
+        [str(python), "-m", "pip", "install", "-v", str(only(dist, "*.tar.gz"))],
+        capture_output=True, text=True, timeout=480,
+        env={**_base_env(), "CC": "false", "LDSHARED": "false"},
+    )  # fmt: skip
+    assert install.returncode == 0, install.stdout[-3000:] + install.stderr[-3000:]
+    assert "framing: the compiled core was not built" in install.stdout + install.stderr
+    check = subprocess.run(
+        [str(python), "-c", "import framing; print(framing.__compiled__, "
+         "framing.LengthPrefixed().decode(framing.LengthPrefixed().encode(b'ok')))"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert check.stdout.strip() == "False [b'ok']", check.stderr
+
+
+def test_framing_no_extensions_builds_the_pure_wheel(tmp_path: Path) -> None:
+    pytest.importorskip("build")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=480,
+        env={**_base_env(), "FRAMING_NO_EXTENSIONS": "1"},
+    )  # fmt: skip
+    wheel = only(tmp_path, "*.whl")
+    assert wheel.name == "framing_codecs-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        assert not [name for name in archive.namelist() if name.endswith(".so")]
+
+
+def _base_env() -> dict[str, str]:
+    import os
+
+    return dict(os.environ)

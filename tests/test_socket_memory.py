@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import socket
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 from construct import Int32ub
@@ -26,15 +25,6 @@ MiB = 1024 * 1024
 SIZE = 64 * MiB
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-def traced() -> Iterator[None]:
-    tracemalloc.start()
-    try:
-        yield
-    finally:
-        tracemalloc.stop()
 
 
 def _pair() -> tuple[socket.socket, socket.socket]:

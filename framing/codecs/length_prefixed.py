@@ -45,6 +45,7 @@ from typing import Any
 
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
+from ..core.compiled import prefixed_header
 from ..core.frozen import Frozen
 from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
 from ..core.types import Buffer
@@ -323,9 +324,18 @@ class LengthPrefixedDecoder(Decoder):
         self._offset = codec.length_offset
         self._adjustment = codec.length_adjustment
         self._keep_header = codec.keep_header
-        # The batch path: a plain struct header, the payload returned alone.
+        # The batch path: a plain struct header, the payload returned alone,
+        # cut out by the compiled core when there is one (``native``).
         self._batches = (
             isinstance(self._layout, StructLayout) and not self._offset and not self._keep_header
+        )
+        self._native = (
+            prefixed_header(
+                self._layout.struct,
+                (self._layout.struct.size if self._includes_header else 0) - self._adjustment,
+            )
+            if self._batches and isinstance(self._layout, StructLayout)
+            else None
         )
         # The current frame's parsed header: (header size, payload length,
         # fields), None until the header is complete. The header's bytes stay
@@ -342,7 +352,9 @@ class LengthPrefixedDecoder(Decoder):
         assert isinstance(layout, StructLayout)
         size = layout.struct.size
         adjust = (size if self._includes_header else 0) - self._adjustment
-        payloads = self._buffer._take_prefixed(layout.struct, self._max_length, adjust)
+        payloads = self._buffer._take_prefixed(
+            layout.struct, self._max_length, adjust, self._native
+        )
         if payloads:
             self._header = None  # a header parsed earlier belonged to the batch's first frame
         self._batch_overhead = size

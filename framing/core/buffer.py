@@ -52,6 +52,7 @@ from __future__ import annotations
 import struct
 from typing import Any
 
+from .compiled import PrefixedHeader, take_prefixed, take_prefixed_python
 from .types import Buffer
 
 __all__ = [
@@ -514,12 +515,20 @@ class ReceiveBuffer:
             return (data[start:] if start else data).split(delimiter)
         return _split_long(data, start, first, delimiter)
 
-    def _take_prefixed(self, header: struct.Struct, max_length: int, adjust: int) -> list[bytes]:
+    def _take_prefixed(
+        self,
+        header: struct.Struct,
+        max_length: int,
+        adjust: int,
+        native: PrefixedHeader | None = None,
+    ) -> list[bytes]:
         """Consume every complete frame with a ``header`` length prefix and a valid length.
 
         A frame's payload is its declared length minus ``adjust``. Stops
         before the first frame that is incomplete or whose length is negative
         or above ``max_length``, leaving it to the frame-at-a-time path.
+        ``native``: the header as the compiled core reads it
+        (``compiled.prefixed_header``), which then runs the loop.
         """
         size = header.size
         unpack = header.unpack_from
@@ -535,18 +544,10 @@ class ReceiveBuffer:
             with memoryview(data) as view:
                 data = self._data = view[start:].tobytes()
             start = self._start = 0
-        payloads: list[bytes] = []
-        append = payloads.append
-        end = len(data)
-        position = start
-        while position + size <= end:
-            (length,) = unpack(data, position)
-            length -= adjust
-            stop = position + size + length
-            if stop > end or not 0 <= length <= max_length:
-                break
-            append(data[position + size : stop])
-            position = stop
+        if native is not None and take_prefixed is not None:
+            payloads, position = take_prefixed(data, start, *native, max_length, adjust)
+        else:
+            payloads, position = take_prefixed_python(data, start, header, max_length, adjust)
         if payloads:
             self._consumed(position)
         return payloads
