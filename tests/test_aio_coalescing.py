@@ -176,3 +176,18 @@ def test_replies_queued_when_the_peer_goes_away_are_dropped_quietly() -> None:
         server.close()
 
     run(main())
+
+
+def test_the_transport_property_writes_the_queue_first() -> None:
+    async def main() -> None:
+        stream, reader, writer, server = await framed_and_raw(CODEC)
+        writer.write(b"".join(CODEC.encode(numbered(i)) for i in range(2)))
+        await stream.recv()
+        await stream.recv()
+        await stream.send(b"bye")  # queued
+        stream.transport.close()  # a close by hand comes after it
+        assert await asyncio.wait_for(reader.read(), 5) == CODEC.encode(b"bye")
+        writer.close()
+        server.close()
+
+    run(main())

@@ -161,3 +161,23 @@ def test_a_frame_received_in_place_is_never_over_allocated(head_kib: int, traced
     assert message is not None
     assert len(message) == SIZE
     assert ratio <= 1.02, f"peaked at {ratio:.3f}x the frame"
+
+
+@pytest.mark.parametrize("size", [270 * 1024, 280 * 1024])
+def test_a_frame_just_above_the_first_capacity_is_not_over_allocated(
+    size: int, traced: None
+) -> None:
+    codec = LengthPrefixed(max_length=SIZE)
+    wire = b"".join(_wire(codec, bytes(size)))
+    conn = framing.Connection(codec)
+    head, rest = wire[:100], wire[100:]
+    conn.receive_data(head)
+    assert conn.next_message() is None  # a large frame has begun
+    tracemalloc.reset_peak()
+    before, _ = tracemalloc.get_traced_memory()
+    conn.receive_data(rest)  # copied once, into the bytes object returned
+    message = conn.next_message()
+    _, peak = tracemalloc.get_traced_memory()
+    assert message is not None
+    assert len(message) == size
+    assert (peak - before) / size <= 1.02

@@ -141,3 +141,13 @@ def test_no_extensions_forces_the_pure_core() -> None:
         capture_output=True, text=True, env=env, timeout=60, check=True,
     )  # fmt: skip
     assert result.stdout.strip() == "False"
+
+
+def test_a_limit_above_the_largest_c_size_decodes_as_in_python() -> None:
+    codec = LengthPrefixed("!Q", max_length=2**64 - 1)
+    wire = codec.encode(b"abc") * 3
+    assert codec.decode(wire) == [b"abc"] * 3
+    assert pure_python(codec).decoder  # the same codec, on the pure core:
+    decoder = pure_python(codec).decoder()
+    decoder.feed(wire)
+    assert list(decoder) == [b"abc"] * 3

@@ -472,3 +472,43 @@ def test_an_empty_part_in_a_send_vector_is_skipped_not_sent_for_ever() -> None:
         assert send_vector(a, vector, block=False) == 3
         assert vector == []
         assert b.recv(10) == b"abc"
+
+
+def test_bytes_after_a_finished_in_place_frame_survive_eof_and_switch() -> None:
+    # Handed over with the large frame's last bytes (asyncio's data_received),
+    # then EOF or a switch before the frame is taken: nothing after it is lost.
+    codec = LengthPrefixed("!I")
+    big, small = b"a" * 300_000, b"tail"
+    wire = codec.encode(big) + codec.encode(small)
+    for finish in ("eof", "switch"):
+        conn = Connection(codec)
+        conn.receive_data(wire[:1000])
+        assert conn.next_message() is None  # the large frame has begun
+        for start in range(1000, len(wire), 65536):
+            conn.receive_data(wire[start : start + 65536])
+        assert conn.buffered == len(wire)
+        if finish == "eof":
+            conn.receive_eof()
+        else:
+            conn.switch(LengthPrefixed("!I"))
+        assert conn.buffered == len(wire)
+        assert conn.next_message() == big
+        assert conn.next_message() == small
+
+
+def test_buffered_counts_the_trailer_of_a_frame_received_in_place() -> None:
+    codec = Netstring(max_length=300_000)
+    wire = codec.encode(b"n" * 200_000)
+    conn = Connection(codec)
+    done = 0
+    while done < len(wire):  # as FramedSocket reads: into recv_buffer(), in place
+        space = conn.recv_buffer()
+        size = min(len(space), len(wire) - done, 1000 if done == 0 else len(space))
+        space[:size] = wire[done : done + size]
+        conn.buffer_updated(size)
+        done += size
+        if done == 1000:
+            assert conn.next_message() is None  # a large frame has begun
+    assert conn.buffered == len(wire)  # the comma too
+    assert conn.next_message() == b"n" * 200_000
+    assert conn.buffered == 0

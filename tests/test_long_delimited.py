@@ -12,7 +12,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from framing import COBS, SLIP, Delimited, FrameTooLarge
+from framing import COBS, SLIP, Delimited, FrameTooLarge, Lines
 
 MIB = 1024 * 1024
 DELIMITERS = [b"\r\n", b"\r\n\r\n", b"--X--", b"aa", b"aba"]
@@ -120,3 +120,19 @@ def test_a_delimiter_split_over_small_and_large_chunks_is_found_wherever_it_is_c
                     decoder.feed(chunk)
                     got += decoder
                 assert got == [frame, b"next"], (delimiter, start, pattern)
+
+
+def test_a_long_crlf_line_whose_lf_comes_alone_is_read_without_its_cr() -> None:
+    line = b"x" * 9000
+    for chunks in (
+        [line[:5000], line[5000:] + b"\r", b"\n"],  # the CR at the end of the piece before
+        [line[:5000], line[5000:], b"\r", b"\n"],  # CR and LF each gathered
+        [line[:5000], line[5000:] + b"\r", b"\n" + b"y" * 2000, b"\r\n"],
+    ):
+        decoder = Lines(max_length=MIB).decoder()
+        got: list[bytes] = []
+        for chunk in chunks:
+            decoder.feed(chunk)
+            got += decoder
+        assert got[0] == line
+        assert decoder.buffered == 0 or got[1:] == [b"y" * 2000]

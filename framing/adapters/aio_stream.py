@@ -163,7 +163,10 @@ class FramedStream(OverConnection):
         in one write when the next ``recv()`` waits, at the end of this turn
         of the event loop, or once it holds 16 KiB: a reply per request
         costs one system call per batch, not one each, as Redis and Netty's
-        flush consolidation do it. Order is kept whatever the path.
+        flush consolidation do it. Order is kept whatever the path, the
+        ``transport`` property included (it writes the queue first); a
+        transport closed by other means (a reference kept from before, or
+        ``Server.close_clients()``) drops what is still queued.
         """
         conn = self._conn
         protocol = self._protocol
@@ -269,7 +272,8 @@ class FramedStream(OverConnection):
 
     @property
     def transport(self) -> asyncio.Transport:
-        """The asyncio transport underneath."""
+        """The asyncio transport underneath (queued replies are written to it first)."""
+        self._flush()  # what the caller writes or closes comes after what send() took
         return self._transport
 
     def get_extra_info(self, name: str, default: Any = None) -> Any:

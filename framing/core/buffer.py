@@ -50,6 +50,7 @@ needs none of them.
 from __future__ import annotations
 
 import struct
+import sys
 from typing import Any
 
 from .compiled import PrefixedHeader, take_prefixed, take_prefixed_python
@@ -361,11 +362,15 @@ class ReceiveBuffer:
         size = len(self._data) - self._start + self._chunked
         if not 0 <= index < size:
             raise IndexError(f"byte {index} of a buffer of {size} bytes")
-        if self._chunks:
-            last = self._chunks[-1]
-            if index >= size - len(last):
-                # The usual byte of a collected frame: next to its end, in the last chunk.
-                return last[index - size + len(last)]
+        chunks = self._chunks
+        if chunks:
+            # The usual byte of a collected frame is next to its end: in the
+            # last chunk or the one before (a CR before the LF that came alone).
+            offset = size
+            for piece in (chunks[-1], chunks[-2]) if len(chunks) > 1 else (chunks[-1],):
+                offset -= len(piece)
+                if index >= offset:
+                    return piece[index - offset]
             self._flatten()  # a walk through a long frame: index it directly from now on
         return self._data[self._start + index]
 
@@ -545,7 +550,9 @@ class ReceiveBuffer:
                 data = self._data = view[start:].tobytes()
             start = self._start = 0
         if native is not None and take_prefixed is not None:
-            payloads, position = take_prefixed(data, start, *native, max_length, adjust)
+            # No payload is longer than sys.maxsize: a larger limit is that one.
+            limit = min(max_length, sys.maxsize)
+            payloads, position = take_prefixed(data, start, *native, limit, adjust)
         else:
             payloads, position = take_prefixed_python(data, start, header, max_length, adjust)
         if payloads:

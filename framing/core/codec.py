@@ -292,8 +292,9 @@ class Decoder(ABC):
             route = _drop_feed
         else:
             route = self._buffer.feed
-        # An instance attribute shadows the method, for this decoder only (not
-        # through __dict__, which would slow every other attribute of it).
+        # An instance attribute shadows the method, for this decoder only. A
+        # plain store: writing through __dict__ would turn the decoder's
+        # attribute storage into a dict and slow every other attribute.
         self.feed = route  # type: ignore[method-assign,assignment]
 
     def __repr__(self) -> str:

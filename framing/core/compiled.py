@@ -50,7 +50,7 @@ take_prefixed: Callable[..., tuple[list[bytes], int]] | None = (
 PrefixedHeader = tuple[int, bool, bool]
 
 # Adjustments this large never happen in a real protocol; they stay in Python.
-_ADJUST_LIMIT = 1 << 62
+_ADJUST_LIMIT = min(1 << 62, sys.maxsize // 2)
 
 
 _enabled = [True]  # cleared by disabled()

@@ -147,6 +147,13 @@ class Connection:
         chunks come, as ``recv_buffer()`` would have them read: its chunks
         are not held until one join, so it peaks at its size, not twice.
         """
+        if (
+            self._places_payload
+            and self._in_place is None
+            and self._decoder._buffer.collecting  # a large frame began: the rest goes in place
+            and self._raw is None
+        ):
+            self._start_in_place()
         if self._in_place is not None:
             data = self._fill_in_place(data)
             if not data:
@@ -155,11 +162,8 @@ class Connection:
         if raw is not None:
             raw.feed(data)
         else:
-            decoder = self._decoder
-            decoder.feed(data)
+            self._decoder.feed(data)
             self._messages = None
-            if self._places_payload and decoder._buffer.collecting and self._in_place is None:
-                self._start_in_place()  # a large frame began: the rest goes in place
 
     def _fill_in_place(self, data: Buffer) -> Buffer:
         """Copy ``data`` into the in-place read until it is done; what is left over."""
@@ -255,7 +259,7 @@ class Connection:
         return read
 
     def _give_back(self) -> None:
-        """Hand an unfinished in-place read's bytes back to the decoder (or raw buffer)."""
+        """Hand an in-place read's bytes back to the decoder (or raw buffer), before its own."""
         read = self._in_place
         assert read is not None
         self._in_place = None
@@ -263,8 +267,12 @@ class Connection:
         if self._raw is not None:  # a receive_exactly() (a frame's read is never in raw mode)
             self._raw.feed(data)
             return
+        # The frame's bytes came before anything the decoder holds: bytes
+        # handed over after a finished frame (receive_data) are behind it.
+        after = self._decoder.detach()
         decoder = self._decoder = self._codec.decoder()
-        decoder.feed(data)  # the frame's bytes came before anything the old decoder holds
+        decoder.feed(data)
+        decoder.feed(after)
         self._messages = None
         if self._eof:
             decoder.feed_eof()
@@ -367,7 +375,10 @@ class Connection:
         if self._held is not None:  # a has_message() whose message is not taken yet
             size += self._held_size
         if self._in_place is not None:
-            size += self._in_place.payload.filled + len(self._in_place.header)
+            read = self._in_place
+            size += len(read.header) + read.payload.filled
+            if read.end is not None:  # the trailer's bytes so far
+                size += read.end.filled
         return size
 
     # -- receiving: unframed reads ---------------------------------------------

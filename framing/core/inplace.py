@@ -12,7 +12,8 @@ not 128::
 
 Memory follows the bytes that arrive, not the size announced: the object
 starts at ``FIRST_CAPACITY`` (or what ``head`` needs) and doubles as it fills,
-up to exactly ``size`` (never over-allocated), so a peer that announces a
+up to exactly ``size`` (no step lands within an eighth of it, which
+``io.BytesIO`` would over-allocate), so a peer that announces a
 large frame and stalls costs about what it sent.
 """
 
@@ -39,7 +40,7 @@ class InPlaceBytes:
         self.size = size
         with memoryview(head) as flat, flat.cast("B") as head_bytes:
             self.filled = len(head_bytes)
-            self._grow(max(self.filled, min(size, FIRST_CAPACITY)))
+            self._grow(self._fitted(max(self.filled, min(size, FIRST_CAPACITY))))
             self._whole()[: self.filled] = head_bytes
 
     def _whole(self) -> memoryview:
@@ -63,6 +64,15 @@ class InPlaceBytes:
         self._view = self._file.getbuffer()
         self._capacity = capacity
 
+    def _fitted(self, capacity: int) -> int:
+        """``capacity``, or ``size`` when that is at most an eighth more.
+
+        ``io.BytesIO`` over-allocates by an eighth a buffer that grows by an
+        eighth or less, and that eighth of a 64 MiB frame would outlive the
+        frame: a step that lands so near ``size`` goes straight to it.
+        """
+        return self.size if self.size <= capacity + capacity // 8 else capacity
+
     @property
     def full(self) -> bool:
         """Whether all ``size`` bytes arrived."""
@@ -76,13 +86,7 @@ class InPlaceBytes:
         if self._lent is not None:
             self._lent.release()
         if self.filled == self._capacity:
-            capacity = min(self.size, 2 * self._capacity)
-            if self.size <= capacity + capacity // 8:
-                # The last step goes straight to ``size``: BytesIO over-allocates
-                # by an eighth a buffer that grows by an eighth or less, and that
-                # eighth of a 64 MiB frame would outlive the frame.
-                capacity = self.size
-            self._grow(capacity)
+            self._grow(self._fitted(min(self.size, 2 * self._capacity)))
         lent = self._lent = self._whole()[self.filled :]
         return lent
 
