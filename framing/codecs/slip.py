@@ -96,9 +96,10 @@ class SLIPDecoder(DelimitedDecoder):
         if not end:
             buffer.skip(1)
             return None
-        # A payload is never longer than its escaped form: only a long frame
-        # needs its escapes counted to be measured.
-        if end > self._max_length:
+        # A payload is never longer than its escaped form, nor shorter than
+        # that less one byte per ESC: only a frame too long even so is
+        # measured exactly (its escape pairs counted) without being taken.
+        if end > self._max_length and end - buffer.count(ESC, 0, end) > self._max_length:
             length = self._payload_seen(end)
             if length > self._max_length:
                 buffer.skip(end + 1)
@@ -107,13 +108,17 @@ class SLIPDecoder(DelimitedDecoder):
         buffer.skip(1)
         if ESC not in escaped:
             return escaped
-        # Every ESC must begin one of the two pairs (which cannot overlap).
-        if escaped.count(ESC) != escaped.count(ESC_END) + escaped.count(ESC_ESC):
+        payload = escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
+        if len(payload) > self._max_length:
+            raise FrameTooLarge(len(payload), self._max_length)
+        # Each replacement shortened the frame by one byte, and every ESC must
+        # have begun one of the two pairs (which cannot overlap).
+        if escaped.count(ESC) != len(escaped) - len(payload):
             raise InvalidFrame(
                 f"bad escape in SLIP packet of {end} bytes: ESC must be followed by "
                 "ESC_END (0xDC) or ESC_ESC (0xDD)"
             )
-        return escaped.replace(ESC_END, END).replace(ESC_ESC, ESC)
+        return payload
 
     def _split_frames(self) -> tuple[list[bytes], bytes] | None:
         return None  # each frame is unstuffed and checked on its own: frame by frame
