@@ -136,3 +136,18 @@ def test_a_long_crlf_line_whose_lf_comes_alone_is_read_without_its_cr() -> None:
             got += decoder
         assert got[0] == line
         assert decoder.buffered == 0 or got[1:] == [b"y" * 2000]
+
+
+def test_a_slip_packet_of_bad_escapes_over_the_limit_is_too_large_then_decoding_goes_on() -> None:
+    # 16 wire bytes, 8 of them ESC: one byte per ESC could bring it under the
+    # limit, but the escapes are bad, so the payload is all 16 bytes.
+    codec = SLIP(max_length=10)
+    decoder = codec.decoder()
+    decoder.feed(b"\xc0" + b"\xdb\x00" * 8 + b"\xc0" + codec.encode(b"ok"))
+    lengths = []
+    try:
+        list(decoder)
+    except FrameTooLarge as error:
+        lengths.append(error.length)
+    assert lengths == [16]
+    assert list(decoder) == [b"ok"]
