@@ -529,6 +529,15 @@ def tcp_send_once(tcp: Tcp) -> int:
     return tcp.expected
 
 
+def tcp_send_joined(tcp: Tcp) -> int:
+    """The hand-written batch: ``sendall(b"".join(pack(len(m)) + m for m in batch))``."""
+    pack, messages, batch = _HEADER.pack, tcp.messages, tcp.batch
+    with bench.loopback() as (a, b), bench.in_thread(lambda: bench.recv_raw(b, len(tcp.wire))):
+        for start in range(0, len(messages), batch):
+            a.sendall(b"".join(pack(len(m)) + m for m in messages[start : start + batch]))
+    return tcp.expected
+
+
 def tcp_recv_textbook(tcp: Tcp) -> list[Any] | Tally:
     with bench.loopback() as (a, b), bench.in_thread(lambda: a.sendall(tcp.wire)):
         return _textbook_receive(b, tcp)
@@ -799,6 +808,7 @@ def implementations(key: str) -> list[Entry]:
         "tcp-small-send": [
             peer("one sendall per message", tcp_send_each),
             ceiling("one sendall of all the bytes", tcp_send_once),
+            (bench.JOINED_SEND, "reference", tcp_send_joined, ""),
         ],
         "tcp-small-recv": [
             peer("textbook recv + concatenate", tcp_recv_textbook),

@@ -303,6 +303,9 @@ class Target:
 MSGPACK_REFERENCE = "reference: msgpack Unpacker (C), bin8 frames"
 PURE_ROW = "framing, pure Python"
 
+#: send_many's yardstick (issue 15): the batch a user would write by hand.
+JOINED_SEND = 'reference: sendall(b"".join(pack(len(m)) + m)), 1,000 a call'
+
 #: The trickles' yardstick (issue 15): the least a decoder object does per chunk.
 DECODER_REFERENCE = "reference: the same as a decoder (feed, iterate)"
 
@@ -422,6 +425,8 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
         )
         w.add("framing", "framing", encode_with(codec))
         w.add("framing encode_parts", "framing", encode_parts_with(codec))
+        if style == "lp":
+            w.targets.append(Target("framing", "peer", 0.9))  # issue 15: the textbook pack + m
         result.append(w)
 
         w = Workload(
@@ -501,6 +506,7 @@ def _tcp_workloads(s: Sizes, lp: Codec) -> list[Workload]:
     w.add("framing send", "framing", _tcp_send(lp, many=False))
     w.add(f"framing {batch}", "framing", _tcp_send(lp, many=True))
     w.targets.append(Target(f"framing {batch}", "peer", 5.0))
+    w.targets.append(Target(f"framing {batch}", "reference", 2.0, JOINED_SEND))  # issue 15
     result.append(w)
 
     w = Workload(
