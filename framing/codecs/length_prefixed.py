@@ -40,8 +40,8 @@ returns each payload as a ``Frame``, a ``bytes`` with the other fields in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import Any, cast
 
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
@@ -281,6 +281,19 @@ class LengthPrefixed(Frozen, Codec):
         if pack and type(message) is bytes and len(message) <= self.max_length and not fields:
             return pack(len(message) + self._declared_extra) + message
         return b"".join(self.encode_parts(message, **fields))
+
+    def encode_many(self, messages: Sequence[Buffer]) -> bytes:
+        """The frames of several messages as one ``bytes``: for ``bytes`` messages and a
+        plain integer header, the hand-written ``b"".join(pack(len(m)) + m ...)`` loop."""
+        pack = self._pack
+        if pack and set(map(type, messages)) <= {bytes}:
+            plain = cast("Sequence[bytes]", messages)
+            if not plain or max(map(len, plain)) <= self.max_length:
+                extra = self._declared_extra
+                if not extra:
+                    return b"".join([pack(len(m)) + m for m in plain])
+                return b"".join([pack(len(m) + extra) + m for m in plain])
+        return super().encode_many(messages)
 
     def decoder(self) -> LengthPrefixedDecoder:
         """A fresh decoder."""

@@ -45,7 +45,7 @@ come from ``decode`` in stream order.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from operator import length_hint
 from typing import ClassVar
@@ -147,6 +147,15 @@ class Codec(ABC):
         if type(self).encode is Codec.encode:
             raise TypeError(f"{type(self).__name__} must define encode() or encode_parts()")
         return (self.encode(message),)
+
+    def encode_many(self, messages: Sequence[Buffer]) -> bytes:
+        """The frames of several messages, one after another, as one ``bytes``.
+
+        ``EncodeError`` if any message cannot be framed (then nothing is
+        returned). What ``send_many`` sends; a codec may do it faster than a
+        frame at a time, as ``LengthPrefixed`` does.
+        """
+        return b"".join(map(self.encode, messages))
 
     def decode(self, data: Buffer) -> list[bytes]:
         """All messages of a complete byte string; ``IncompleteFrame`` if bytes are left over."""

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import errno
 from collections.abc import Callable, Iterator
-from typing import Any, NoReturn
+from typing import Any, NoReturn, cast
 
 from ..errors import ConnectionClosed, EncodeError, FrameTooLarge, FramingError, IncompleteFrame
 from .buffer import ReceiveBuffer
@@ -528,7 +528,7 @@ class Connection:
         self._check_open_for(len(messages))
         codec = self._codec
         if self.sends_plainly and _small_bytes(messages):
-            joined = b"".join(map(self._encode, messages))
+            joined = codec.encode_many(messages)
             return [joined] if joined else []  # an empty part would never be sent
         vector = gather(part for message in messages for part in codec.encode_parts(message))
         if codec.ends_at_close and messages:
@@ -638,12 +638,9 @@ class Connection:
 
 def _small_bytes(messages: list[Buffer]) -> bool:
     """Whether ``messages`` are all ``bytes``, ``JOIN_BATCH`` bytes or fewer in all."""
-    total = 0
-    for message in messages:
-        if type(message) is not bytes:
-            return False
-        total += len(message)
-    return total <= JOIN_BATCH
+    if not set(map(type, messages)) <= {bytes}:
+        return False
+    return sum(map(len, cast("list[bytes]", messages))) <= JOIN_BATCH
 
 
 def _header_size(codec: Codec, wire: bytes) -> int:
