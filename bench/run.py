@@ -917,7 +917,7 @@ def main(argv: list[str] | None = None) -> int:
     print(
         f"# framing {commit}, Python {platform.python_version()} "
         f"({platform.python_implementation()}), {platform.platform()}, {os.cpu_count()} CPUs; "
-        f"compiled core: {'yes' if framing.__compiled__ else 'no'}; "
+        f"compiled core: {'yes' if getattr(framing, '__compiled__', False) else 'no'}; "
         f"median of up to {max(sizes.repeats, sizes.fast_repeats)} runs; "
         "ratios are speed ratios in this run "
         "(above 1: faster)",
