@@ -110,6 +110,7 @@ def one_input(target: str) -> Callable[[bytes], None]:
         cut = (data[0] * 131) % (len(wire) + 1)
         try:
             check_stream(codec, wire, [wire[:cut], b"", wire[cut:]])
+            same_as_pure_python(codec, wire)
         except AssertionError as error:
             if not any(
                 type(codec).__name__ == name and re.search(pattern, str(error), re.S)
@@ -118,6 +119,31 @@ def one_input(target: str) -> Callable[[bytes], None]:
                 raise
 
     return test_one_input
+
+
+def _outcome(codec: Any, wire: bytes) -> tuple[list[bytes], str | None]:
+    """The messages of ``wire`` fed whole, up to the first error, and that error's type."""
+    from framing import FramingError
+
+    decoder = codec.decoder()
+    decoder.feed(wire)
+    decoder.feed_eof()
+    messages: list[bytes] = []
+    try:
+        messages.extend(decoder)
+    except FramingError as error:
+        return messages, type(error).__name__
+    return messages, None
+
+
+def same_as_pure_python(codec: Any, wire: bytes) -> None:
+    """With the compiled core in use, its decoders must decode ``wire`` as the pure ones do."""
+    import framing
+    from framing.testing import pure_python
+
+    if getattr(framing, "__compiled__", False):
+        compiled, pure = _outcome(codec, wire), _outcome(pure_python(codec), wire)
+        assert compiled == pure, f"compiled {compiled!r} != pure Python {pure!r}"
 
 
 def main(target: str) -> None:
