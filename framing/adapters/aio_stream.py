@@ -2,8 +2,10 @@
 
 ``recv()`` takes the next message out of the protocol's decoder
 (``framing.adapters.aio_protocol``); ``send()`` writes a message's encoded parts in
-one synchronous step, so frames never interleave, then waits while the
-transport's write buffer is above its high-water mark::
+one synchronous step, so frames never interleave (a reply to a pipelining
+peer waits in the connection's send queue, to go out with the next ones in
+one write), then waits while the transport's write buffer is above its
+high-water mark::
 
     await stream.send(b"hello")     # LengthPrefixed("!I"): 00 00 00 05 68 65 6c 6c 6f
     await stream.recv()             # b'hello', from the same bytes on the other side
