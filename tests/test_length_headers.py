@@ -434,6 +434,47 @@ def test_an_oversized_frame_is_reported_once_and_dropped_as_it_arrives() -> None
     assert most <= 4096 + 104  # never more than a read and one valid frame
 
 
+@pytest.mark.parametrize("header", ["!H", "varint"])
+@pytest.mark.parametrize("cut", [1, 3, 5, 7, 11, 64])
+def test_a_dropped_frame_that_holds_frames_yields_none_of_them(header: str, cut: int) -> None:
+    # Its payload is valid frames: iterating (the batch path) must drop them too.
+    codec = LengthPrefixed(header, max_length=20, discard_oversized=True)
+    inner = b"".join(codec.encode(b"inner%d" % i) for i in range(10))
+    head = bytes([len(inner)]) if header == "varint" else struct.pack("!H", len(inner))
+    wire = codec.encode(b"before") + head + inner + codec.encode(b"after")
+    decoder = codec.decoder()
+    events: list[object] = []
+    for i in range(0, len(wire), cut):
+        decoder.feed(wire[i : i + cut])
+        while True:
+            try:
+                events.extend(decoder)
+                break
+            except FrameTooLarge as error:
+                events.append(error.length)
+    decoder.feed_eof()
+    assert events == [b"before", len(inner), b"after"]
+
+
+@pytest.mark.parametrize(
+    ("header", "bad"), [("varint", b"\x80" * 11), ("uvarint", b"\x80\x00"), ("!h", b"\xff\xfe")]
+)
+def test_a_bad_header_fails_a_discarding_decoder_for_good(header: str, bad: bytes) -> None:
+    # Only an oversized frame can be dropped: after a bad header, where the
+    # next frame starts is unknown.
+    codec = LengthPrefixed(header, max_length=40, discard_oversized=True)
+    decoder = codec.decoder()
+    decoder.feed(codec.encode(b"ok") + bad)
+    assert decoder.next_frame() == b"ok"
+    with pytest.raises(InvalidFrame) as first:
+        decoder.next_frame()
+    decoder.feed(codec.encode(b"after"))
+    assert decoder.buffered == len(bad)  # what is fed after is dropped
+    with pytest.raises(InvalidFrame) as again:
+        list(decoder)
+    assert str(again.value) == str(first.value)
+
+
 def test_a_stream_ending_inside_a_dropped_frame_ends_cleanly() -> None:
     codec = LengthPrefixed("!H", max_length=10, discard_oversized=True)
     decoder = codec.decoder()

@@ -449,6 +449,14 @@ class DiscardingDecoder(LengthPrefixedDecoder):
                 return None
         return super().decode(buffer)
 
+    def recovers_from(self, error: FramingError) -> bool:
+        """After an oversized frame only: a bad header leaves no way to the next frame."""
+        return isinstance(error, FrameTooLarge)
+
+    def _take_batch(self) -> list[bytes]:
+        # The rest of a dropped frame is no frames, whatever it looks like.
+        return [] if self._discarding else super()._take_batch()
+
     def _oversized(self, buffer: ReceiveBuffer, size: int, length: int) -> None:
         # Consume the header and whatever payload is here, before raising
         # (a resynchronising decoder consumes its bad frame); drop the rest later.

@@ -266,7 +266,8 @@ class Decoder(ABC):
     ``FramingError`` where the bad frame starts. Optionally override
     ``decode_eof(buffer)`` (the end of the stream: by default leftover bytes
     are ``IncompleteFrame``), ``reset_frame()`` (forget a parsed header when
-    ``detach()`` hands its bytes over) and ``resynchronises``. Everything
+    ``detach()`` hands its bytes over), ``resynchronises`` and
+    ``recovers_from(error)`` (which errors it resynchronises after). Everything
     else is this base class's.
     """
 
@@ -325,6 +326,15 @@ class Decoder(ABC):
             raise IncompleteFrame(buffer.peek(len(buffer)))
         return None
 
+    def recovers_from(self, error: FramingError) -> bool:
+        """Whether decoding goes on after ``error`` (``decode`` consumed the bad frame).
+
+        By default: if the style ``resynchronises``, after any error but an
+        ``IncompleteFrame``. Otherwise the decoder stays failed: it raises
+        ``error`` again on every later call and drops what is fed.
+        """
+        return self.resynchronises and not isinstance(error, IncompleteFrame)
+
     def reset_frame(self) -> None:  # noqa: B027 - most decoders keep no per-frame state
         """Forget what was parsed of the current frame: ``detach()`` handed its bytes over."""
 
@@ -361,7 +371,7 @@ class Decoder(ABC):
             if frame is None and self._eof:
                 frame = self.decode_eof(buffer)
         except FramingError as error:
-            if not self.resynchronises or isinstance(error, IncompleteFrame):
+            if not self.recovers_from(error):
                 self._error = error
                 self._route_feed()
             raise
