@@ -357,6 +357,13 @@ def reference_split_chunks(stream: Stream) -> list[bytes]:
     return out
 
 
+def reference_join_split(stream: Stream) -> list[bytes]:
+    """The whole stream split at once: join every chunk, then one split (issue 16's yardstick)."""
+    out = b"".join(stream.chunks).split(b"\n")
+    out.pop()  # the empty piece after the last b"\n"
+    return out
+
+
 def reference_find_join(stream: Stream) -> list[Any] | Tally:
     """The least a line decoder must do: search every byte for b"\n", then join."""
     join, out = b"".join, stream.sink()
@@ -769,8 +776,9 @@ def implementations(key: str) -> list[Entry]:
                 reference_split_chunks,
                 "",
             ),
+            (bench.JOIN_SPLIT_REFERENCE, "reference", reference_join_split, ""),
         ],
-        "decode-big-lp": [*lp_decoders, join],
+        "decode-big-lp": [*lp_decoders, join, *append_count],
         "decode-big-lines": [
             *line_decoders(b"\n"),
             join,

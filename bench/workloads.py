@@ -301,6 +301,7 @@ class Target:
 #: The compiled core's yardsticks (issue 16): msgpack's C unpacker on the same payloads.
 MSGPACK_REFERENCE = "reference: msgpack Unpacker (C), bin8 frames"
 PURE_ROW = "framing, pure Python"
+JOIN_SPLIT_REFERENCE = 'reference: b"".join(chunks).split(b"\\n")'
 
 #: send_many's yardstick (issue 15): the batch a user would write by hand.
 JOINED_SEND = 'reference: sendall(b"".join(pack(len(m)) + m)), 1,000 a call'
@@ -398,20 +399,24 @@ def workloads(sizes: Sizes = FULL) -> list[Workload]:
             s.small_count, small_stream, codec,
         )
         w.add("framing", "framing", decode_with(codec))
+        # The compiled core beside its pure twin (issue 16); bench/compare.py
+        # runs these workloads on older commits too, which have neither.
+        compiled = getattr(framing, "__compiled__", False)
+        if compiled:
+            from framing.testing import pure_python
+
+            w.add(PURE_ROW, "framing", decode_with(pure_python(codec)))  # type: ignore[arg-type]
         if style == "lp":
             w.targets += [Target("framing", "peer", 1.5), Target("framing", "ceiling", 0.5)]
-            # The compiled core beside its pure twin (issue 16); bench/compare.py
-            # runs these workloads on older commits too, which have neither.
-            if getattr(framing, "__compiled__", False):
-                from framing.testing import pure_python
-
-                w.add(PURE_ROW, "framing", decode_with(pure_python(codec)))  # type: ignore[arg-type]
+            if compiled:
                 w.targets += [
                     Target("framing", "reference", 1 / 1.2, MSGPACK_REFERENCE),
                     Target("framing", "reference", 1 / 4, PURE_ROW),
                 ]
         else:
             w.targets.append(Target("framing", "peer", 2.0))
+            if compiled:
+                w.targets.append(Target("framing", "reference", 1 / 1.5, JOIN_SPLIT_REFERENCE))
         result.append(w)
 
         w = Workload(

@@ -1,11 +1,14 @@
 /*
  * framing._speedups: the optional compiled core (issue 16).
  *
- * One loop, the hottest of the pure-Python decoders: every complete
- * length-prefixed frame of a bytes object, cut out at once. It is the C
- * twin of ReceiveBuffer._take_prefixed in framing/core/buffer.py, which
- * stays the reference: the test suite runs with and without this module,
- * and tests/test_compiled.py checks both on the same streams.
+ * The batch loops of the hottest pure-Python decoders: every complete
+ * frame of a bytes object, cut out at once, for length-prefixed (integer
+ * and varint headers), delimited (and line) and fixed-length frames. Each
+ * is the C twin of a Python function in framing/core/compiled.py
+ * (take_prefixed_python, take_varint_prefixed_python,
+ * split_delimited_python, take_fixed_python), which stays the reference:
+ * the test suite runs with and without this module, and
+ * tests/test_compiled.py checks each pair on the same bytes.
  *
  * Written against the stable ABI (Py_LIMITED_API, Python 3.10): one
  * abi3 wheel serves every Python from 3.10 on. Only bytes objects are
@@ -16,6 +19,7 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
+#include <string.h>
 
 /* The integer of `size` bytes at `p`, big- or little-endian. */
 static uint64_t
@@ -34,6 +38,53 @@ read_unsigned(const unsigned char *p, int size, int big)
         }
     }
     return value;
+}
+
+/* Append bytes(p[:size]) to `list`; -1 with an exception set on failure. */
+static int
+append_bytes(PyObject *list, const char *p, Py_ssize_t size)
+{
+    PyObject *item = PyBytes_FromStringAndSize(p, size);
+    int result;
+    if (item == NULL) {
+        return -1;
+    }
+    result = PyList_Append(list, item);
+    Py_DECREF(item);
+    return result;
+}
+
+/* The bytes of `data` as a pointer and size, `start` checked against them. */
+static int
+read_bytes(PyObject *data, Py_ssize_t start, char **buffer, Py_ssize_t *end)
+{
+    if (PyBytes_AsStringAndSize(data, buffer, end) < 0) {
+        return -1;
+    }
+    if (start < 0 || start > *end) {
+        PyErr_SetString(PyExc_ValueError, "start must be within data");
+        return -1;
+    }
+    return 0;
+}
+
+/* The payload length a header declaring `declared` gives (`declared` -
+ * `adjust`), or -1 if it is negative, above `max_length` or more than the
+ * `available` bytes. */
+static Py_ssize_t
+payload_length(int64_t declared, Py_ssize_t adjust, Py_ssize_t max_length,
+               Py_ssize_t available)
+{
+    int64_t length;
+    if ((adjust > 0 && declared < INT64_MIN + adjust)
+        || (adjust < 0 && declared > INT64_MAX + adjust)) {
+        return -1;
+    }
+    length = declared - adjust;
+    if (length < 0 || length > max_length || length > available) {
+        return -1;
+    }
+    return (Py_ssize_t)length;
 }
 
 PyDoc_STRVAR(take_prefixed_doc,
@@ -65,11 +116,11 @@ take_prefixed(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "the header must be 1, 2, 4 or 8 bytes");
         return NULL;
     }
-    if (PyBytes_AsStringAndSize(data, &buffer, &end) < 0) {
+    if (read_bytes(data, start, &buffer, &end) < 0) {
         return NULL;
     }
-    if (start < 0 || start > end || max_length < 0) {
-        PyErr_SetString(PyExc_ValueError, "start must be within data, max_length positive");
+    if (max_length < 0) {
+        PyErr_SetString(PyExc_ValueError, "max_length must not be negative");
         return NULL;
     }
     payloads = PyList_New(0);
@@ -81,8 +132,7 @@ take_prefixed(PyObject *module, PyObject *args)
         const unsigned char *header = (const unsigned char *)buffer + position;
         uint64_t raw = read_unsigned(header, size, big);
         int64_t declared;
-        int64_t length;
-        PyObject *payload;
+        Py_ssize_t length;
 
         if (is_signed) {
             if (size < 8 && (raw >> (8 * size - 1))) {
@@ -96,32 +146,212 @@ take_prefixed(PyObject *module, PyObject *args)
             }
             declared = (int64_t)raw;
         }
-        if ((adjust > 0 && declared < INT64_MIN + adjust)
-            || (adjust < 0 && declared > INT64_MAX + adjust)) {
-            break;
-        }
-        length = declared - adjust;
-        if (length < 0 || length > max_length || length > end - position - size) {
+        length = payload_length(declared, adjust, max_length, end - position - size);
+        if (length < 0) {
             break;  /* bad or incomplete: left to the frame-at-a-time path */
         }
-        payload = PyBytes_FromStringAndSize((const char *)header + size, (Py_ssize_t)length);
-        if (payload == NULL) {
+        if (append_bytes(payloads, (const char *)header + size, (Py_ssize_t)length) < 0) {
             Py_DECREF(payloads);
             return NULL;
         }
-        if (PyList_Append(payloads, payload) < 0) {
-            Py_DECREF(payload);
-            Py_DECREF(payloads);
-            return NULL;
-        }
-        Py_DECREF(payload);
         position += size + (Py_ssize_t)length;
+    }
+    return Py_BuildValue("(Nn)", payloads, position);
+}
+
+PyDoc_STRVAR(take_varint_prefixed_doc,
+"take_varint_prefixed(data, start, max_bytes, minimal, max_value, includes_header,\n"
+"                     max_length, adjust) -> (payloads, end)\n"
+"\n"
+"Every complete frame of ``data`` from ``start``: an unsigned LEB128 header\n"
+"of at most ``max_bytes`` bytes (1 to 10; overlong forms refused if\n"
+"``minimal``) declaring at most ``max_value``, which is the payload's length\n"
+"plus ``adjust`` (plus the header's size if ``includes_header``), then the\n"
+"payload. Stops before the first frame that is incomplete or bad (a header\n"
+"too long, too large or overlong, a payload length negative or above\n"
+"``max_length``). Returns the payloads and the offset after the last frame\n"
+"taken.");
+
+static PyObject *
+take_varint_prefixed(PyObject *module, PyObject *args)
+{
+    PyObject *data;
+    Py_ssize_t start, max_length, adjust, end, position;
+    int max_bytes, minimal, includes_header;
+    unsigned long long max_value;
+    char *buffer;
+    PyObject *payloads;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!nipKpnn:take_varint_prefixed", &PyBytes_Type, &data,
+                          &start, &max_bytes, &minimal, &max_value, &includes_header,
+                          &max_length, &adjust)) {
+        return NULL;
+    }
+    if (max_bytes < 1 || max_bytes > 10 || max_length < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "max_bytes must be 1 to 10, max_length not negative");
+        return NULL;
+    }
+    if (read_bytes(data, start, &buffer, &end) < 0) {
+        return NULL;
+    }
+    payloads = PyList_New(0);
+    if (payloads == NULL) {
+        return NULL;
+    }
+    position = start;
+    for (;;) {
+        const unsigned char *header = (const unsigned char *)buffer + position;
+        Py_ssize_t available = end - position;
+        uint64_t value = 0;
+        Py_ssize_t size = 0;  /* the header's bytes, once its last byte is read */
+        Py_ssize_t length;
+        int index;
+
+        for (index = 0; index < max_bytes && index < available; index++) {
+            uint64_t bits = header[index] & 0x7F;
+            int shift = 7 * index;
+            if (bits && (shift >= 64 || (bits << shift) >> shift != bits)) {
+                break;  /* above 2**64 - 1: too large, the Python path reports it */
+            }
+            value |= bits << shift;
+            if (header[index] < 0x80) {
+                size = index + 1;
+                break;
+            }
+        }
+        if (size == 0 || value > max_value || value > (uint64_t)INT64_MAX
+            || (minimal && size > 1 && header[size - 1] == 0)) {
+            break;  /* incomplete, or a bad header: left to the frame-at-a-time path */
+        }
+        length = payload_length((int64_t)value - (includes_header ? size : 0), adjust,
+                                max_length, available - size);
+        if (length < 0) {
+            break;
+        }
+        if (append_bytes(payloads, (const char *)header + size, length) < 0) {
+            Py_DECREF(payloads);
+            return NULL;
+        }
+        position += size + length;
+    }
+    return Py_BuildValue("(Nn)", payloads, position);
+}
+
+/* The first `needle` (of `size` >= 1 bytes) in p[:length], or NULL. */
+static const char *
+find(const char *p, Py_ssize_t length, const char *needle, Py_ssize_t size)
+{
+    const char *end = p + length;
+    while (end - p >= size) {
+        p = memchr(p, (unsigned char)needle[0], (size_t)(end - p - size + 1));
+        if (p == NULL || memcmp(p + 1, needle + 1, (size_t)(size - 1)) == 0) {
+            return p;
+        }
+        p++;
+    }
+    return NULL;
+}
+
+PyDoc_STRVAR(split_delimited_doc,
+"split_delimited(data, start, delimiter, max_length) -> (payloads, end)\n"
+"\n"
+"Every complete frame of ``data`` from ``start``: a payload followed by\n"
+"``delimiter``, found left to right as ``bytes.split`` finds it. Stops\n"
+"before the first payload longer than ``max_length``, and at the last\n"
+"delimiter. Returns the payloads and the offset after the last frame\n"
+"taken.");
+
+static PyObject *
+split_delimited(PyObject *module, PyObject *args)
+{
+    PyObject *data;
+    Py_ssize_t start, max_length, size, end, position;
+    const char *delimiter;
+    char *buffer;
+    PyObject *payloads;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!ny#n:split_delimited", &PyBytes_Type, &data, &start,
+                          &delimiter, &size, &max_length)) {
+        return NULL;
+    }
+    if (size < 1 || max_length < 0) {
+        PyErr_SetString(PyExc_ValueError,
+                        "the delimiter must not be empty, max_length not negative");
+        return NULL;
+    }
+    if (read_bytes(data, start, &buffer, &end) < 0) {
+        return NULL;
+    }
+    payloads = PyList_New(0);
+    if (payloads == NULL) {
+        return NULL;
+    }
+    position = start;
+    for (;;) {
+        const char *found = find(buffer + position, end - position, delimiter, size);
+        Py_ssize_t length;
+        if (found == NULL) {
+            break;  /* the rest is the frame still arriving */
+        }
+        length = found - (buffer + position);
+        if (length > max_length) {
+            break;  /* too long: left to the frame-at-a-time path, which reports it */
+        }
+        if (append_bytes(payloads, buffer + position, length) < 0) {
+            Py_DECREF(payloads);
+            return NULL;
+        }
+        position += length + size;
+    }
+    return Py_BuildValue("(Nn)", payloads, position);
+}
+
+PyDoc_STRVAR(take_fixed_doc,
+"take_fixed(data, start, size) -> (payloads, end)\n"
+"\n"
+"Every complete ``size``-byte frame of ``data`` from ``start``, and the\n"
+"offset after the last one.");
+
+static PyObject *
+take_fixed(PyObject *module, PyObject *args)
+{
+    PyObject *data;
+    Py_ssize_t start, size, end, position;
+    char *buffer;
+    PyObject *payloads;
+
+    (void)module;
+    if (!PyArg_ParseTuple(args, "O!nn:take_fixed", &PyBytes_Type, &data, &start, &size)) {
+        return NULL;
+    }
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "frames must be at least one byte");
+        return NULL;
+    }
+    if (read_bytes(data, start, &buffer, &end) < 0) {
+        return NULL;
+    }
+    payloads = PyList_New(0);
+    if (payloads == NULL) {
+        return NULL;
+    }
+    for (position = start; end - position >= size; position += size) {
+        if (append_bytes(payloads, buffer + position, size) < 0) {
+            Py_DECREF(payloads);
+            return NULL;
+        }
     }
     return Py_BuildValue("(Nn)", payloads, position);
 }
 
 static PyMethodDef speedups_methods[] = {
     {"take_prefixed", take_prefixed, METH_VARARGS, take_prefixed_doc},
+    {"take_varint_prefixed", take_varint_prefixed, METH_VARARGS, take_varint_prefixed_doc},
+    {"split_delimited", split_delimited, METH_VARARGS, split_delimited_doc},
+    {"take_fixed", take_fixed, METH_VARARGS, take_fixed_doc},
     {NULL, NULL, 0, NULL},
 };
 

@@ -111,7 +111,7 @@ class COBSDecoder(DelimitedDecoder):
         except _cobs.DecodeError as error:
             raise InvalidFrame(f"bad COBS frame of {end} bytes: {error}") from None
 
-    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
+    def _batch_terminator(self) -> bytes | None:
         return None  # each frame is unstuffed and checked on its own: frame by frame
 
     def _payload_seen(self, end: int) -> int:

@@ -79,6 +79,7 @@ import re
 from collections.abc import Iterable
 from typing import Any, cast, overload
 
+from ..core import compiled
 from ..core.buffer import LONG_DELIMITED_FRAME, ReceiveBuffer
 from ..core.codec import (
     Codec,
@@ -411,6 +412,7 @@ class DelimitedDecoder(Decoder):
         self._max_length = codec.max_length
         self._skipping = False  # discarding the rest of a too-large frame
         self._terminator = delimiter  # what ends each message of the current batch
+        self._native = compiled.enabled()  # batches are split by the compiled core
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next frame's payload; a too-large frame is reported once, then skipped."""
@@ -448,32 +450,26 @@ class DelimitedDecoder(Decoder):
         buffer = self._buffer
         if self._skipping or not buffer._has_frames(self._delimiter):
             return []
-        split = self._split_frames()
-        if split is None:
+        terminator = self._batch_terminator()
+        if terminator is None:
             return []
-        pieces, terminator = split
-        tail = pieces.pop()  # the unfinished frame after the last delimiter
-        wire = len(buffer) - len(tail)
-        # When the frames all fit together, none can be too long: no need to measure each.
-        total = wire - len(pieces) * len(terminator)
-        if total > self._max_length and max(map(len, pieces)) > self._max_length:
-            return []  # decode() reports it, after the frames before it
-        buffer.skip(wire)
+        payloads = buffer._take_delimited(terminator, self._max_length, self._native)
         self._terminator = terminator
         self._batch_overhead = len(terminator)
-        # What is left holds no delimiter: if it is long, it is the start of a long frame.
-        if LONG_DELIMITED_FRAME <= len(tail) <= self._max_length and not self._eof:
+        # What is left holds no delimiter, unless a too-long frame stopped the
+        # batch (then it is longer than max_length): if long, it is the start of a long frame.
+        if LONG_DELIMITED_FRAME <= len(buffer) <= self._max_length and not self._eof:
             # The start of a long frame: keep the chunks that follow uncopied.
             buffer._collect_until(self._delimiter, self._max_length)
-        return pieces
+        return payloads
 
-    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
-        """The buffer split into payloads (the unfinished frame last) and what ends each.
+    def _batch_terminator(self) -> bytes | None:
+        """What ends every frame buffered, for a batch to split at; None: frame by frame.
 
         None leaves the frames to ``decode()``, one by one: for styles whose
         frames are transformed, and for streams a single split cannot cut.
         """
-        return self._buffer._pieces(self._delimiter), self._delimiter
+        return self._delimiter
 
     def _rebuild_wire(self, messages: list[bytes]) -> bytes:
         terminator = self._terminator

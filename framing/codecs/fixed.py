@@ -19,6 +19,7 @@ raises ``IncompleteFrame`` with the bytes of that message.
 
 from __future__ import annotations
 
+from ..core import compiled
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view
 from ..core.frozen import Frozen
@@ -79,9 +80,10 @@ class FixedLengthDecoder(Decoder):
     def __init__(self, codec: FixedLength) -> None:
         super().__init__(codec)
         self._size = codec.size
+        self._native = compiled.enabled()  # batches are cut by the compiled core
 
     def _take_batch(self) -> list[bytes]:
-        return self._buffer._take_fixed(self._size)
+        return self._buffer._take_fixed(self._size, self._native)
 
     def _rebuild_wire(self, messages: list[bytes]) -> bytes:
         return b"".join(messages)

@@ -45,9 +45,9 @@ from typing import Any, cast
 
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
-from ..core.compiled import prefixed_header
+from ..core.compiled import prefixed_header, varint_header
 from ..core.frozen import Frozen
-from ..core.headers import HeaderLayout, Parsed, StructLayout, layout_for
+from ..core.headers import HeaderLayout, Parsed, StructLayout, VarintLayout, layout_for
 from ..core.types import Buffer
 from ..errors import EncodeError, FrameTooLarge, FramingError, InvalidFrame
 
@@ -350,6 +350,16 @@ class LengthPrefixedDecoder(Decoder):
             if self._batches and isinstance(self._layout, StructLayout)
             else None
         )
+        # A varint header is read in batches by the compiled core alone.
+        layout = self._layout
+        self._varint = (
+            varint_header(
+                layout.max_size, layout.minimal, layout.max_value, self._includes_header,
+                -self._adjustment,
+            )
+            if isinstance(layout, VarintLayout) and not self._offset and not self._keep_header
+            else None
+        )  # fmt: skip
         # The current frame's parsed header: (header size, payload length,
         # fields), None until the header is complete. The header's bytes stay
         # buffered until the whole frame is there.
@@ -358,20 +368,33 @@ class LengthPrefixedDecoder(Decoder):
     def _take_batch(self) -> list[bytes]:
         layout = self._layout
         header = self._header
-        if not self._batches or (
-            header is not None and len(self._buffer) < header[0] + header[1]
-        ):
-            return []  # no fast path, or not even the current frame is complete
-        assert isinstance(layout, StructLayout)
-        size = layout.struct.size
-        adjust = (size if self._includes_header else 0) - self._adjustment
-        payloads = self._buffer._take_prefixed(
-            layout.struct, self._max_length, adjust, self._native
-        )
+        if header is not None and len(self._buffer) < header[0] + header[1]:
+            return []  # not even the current frame is complete
+        if self._varint is not None:
+            payloads = self._buffer._take_varint_prefixed(self._varint, self._max_length)
+            self._batch_overhead = self._varint_headers
+        elif self._batches:
+            assert isinstance(layout, StructLayout)
+            size = layout.struct.size
+            adjust = (size if self._includes_header else 0) - self._adjustment
+            payloads = self._buffer._take_prefixed(
+                layout.struct, self._max_length, adjust, self._native
+            )
+            self._batch_overhead = size
+        else:
+            return []  # no fast path
         if payloads:
             self._header = None  # a header parsed earlier belonged to the batch's first frame
-        self._batch_overhead = size
         return payloads
+
+    def _varint_headers(self, payloads: list[bytes]) -> int:
+        """The wire bytes of the varint headers of ``payloads`` (a batch's overhead)."""
+        size = self._layout.header_size
+        adjustment = self._adjustment
+        if not self._includes_header:
+            return sum(size(len(payload) - adjustment) for payload in payloads)
+        encode = self.codec.encode
+        return sum(len(encode(payload)) - len(payload) for payload in payloads)
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next payload: its header is checked the moment it is complete."""

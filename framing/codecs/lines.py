@@ -187,15 +187,14 @@ class LinesDecoder(DelimitedDecoder):
         buffer.skip(end + 1 - length)
         return line
 
-    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
+    def _batch_terminator(self) -> bytes | None:
         # LF-only and CRLF-only streams split in one pass; mixed ones go line by line.
         buffer = self._buffer
         if not buffer._has(b"\r"):
-            return None if self._strict else (buffer._pieces(b"\n"), b"\n")
-        pieces = buffer._pieces(b"\r\n")
-        if buffer.count(b"\n") != len(pieces) - 1:  # some lines end in a bare LF
+            return None if self._strict else b"\n"
+        if buffer.count(b"\n") != buffer.count(b"\r\n"):  # some lines end in a bare LF
             return None
-        return pieces, b"\r\n"
+        return b"\r\n"
 
     def _payload_seen(self, end: int) -> int:
         # A last b"\r" may be the start of a b"\r\n" (end is all that is buffered).

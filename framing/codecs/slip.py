@@ -120,7 +120,7 @@ class SLIPDecoder(DelimitedDecoder):
             )
         return payload
 
-    def _split_frames(self) -> tuple[list[bytes], bytes] | None:
+    def _batch_terminator(self) -> bytes | None:
         return None  # each frame is unstuffed and checked on its own: frame by frame
 
     def _payload_seen(self, end: int) -> int:

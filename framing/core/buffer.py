@@ -53,7 +53,17 @@ import struct
 import sys
 from typing import Any
 
-from .compiled import PrefixedHeader, take_prefixed, take_prefixed_python
+from .compiled import (
+    PrefixedHeader,
+    VarintHeader,
+    cut_too_long,
+    split_delimited,
+    take_fixed,
+    take_fixed_python,
+    take_prefixed,
+    take_prefixed_python,
+    take_varint_prefixed,
+)
 from .types import Buffer
 
 __all__ = [
@@ -309,7 +319,6 @@ class ReceiveBuffer:
             self._until = delimiter
             self._needed = limit + 1 - len(self)
 
-
     def _flatten(self) -> None:
         """Join the collected chunks into the storage (rarely needed: peeking at EOF, counting)."""
         if self._chunks:
@@ -559,10 +568,71 @@ class ReceiveBuffer:
             self._consumed(position)
         return payloads
 
-    def _take_fixed(self, size: int) -> list[bytes]:
-        """Consume and return every complete ``size``-byte frame."""
+    def _take_varint_prefixed(self, header: VarintHeader, max_length: int) -> list[bytes]:
+        """Consume every complete frame with a varint length prefix and a valid length.
+
+        The compiled core's loop (``header`` from ``compiled.varint_header``):
+        stops before the first frame that is incomplete or bad, leaving it to
+        the frame-at-a-time path, which reports it.
+        """
+        if self._chunks or self._start == len(self._data) or take_varint_prefixed is None:
+            return []
+        data, start = self._bytes_storage()
+        max_bytes, minimal, max_value, includes_header, adjust = header
+        payloads, position = take_varint_prefixed(
+            data, start, max_bytes, minimal, max_value, includes_header,
+            min(max_length, sys.maxsize), adjust,
+        )  # fmt: skip
+        if payloads:
+            self._consumed(position)
+        return payloads
+
+    def _take_delimited(self, delimiter: bytes, max_length: int, native: bool) -> list[bytes]:
+        """Consume every complete frame that ends in ``delimiter``; return the payloads.
+
+        Stops before the first payload longer than ``max_length``, leaving it
+        to the frame-at-a-time path, which reports it. ``native``: the
+        compiled core's loop runs (``compiled.enabled()`` when the decoder
+        was made), else ``_pieces`` and Python.
+        """
+        if native and split_delimited is not None:
+            self._flatten()
+            data, start = self._bytes_storage()
+            limit = min(max_length, sys.maxsize)
+            payloads, position = split_delimited(data, start, delimiter, limit)
+            if payloads:
+                self._consumed(position)
+            return payloads
+        pieces = self._pieces(delimiter)
+        tail = pieces.pop()  # the unfinished frame after the last delimiter
+        wire = len(self) - len(tail)
+        # When the frames all fit together, none can be too long: no need to measure each.
+        if wire - len(pieces) * len(delimiter) > max_length and max(map(len, pieces)) > max_length:
+            cut_too_long(pieces, max_length)
+            wire = sum(map(len, pieces)) + len(pieces) * len(delimiter)
+        if pieces:
+            self.skip(wire)
+        return pieces
+
+    def _take_fixed(self, size: int, native: bool) -> list[bytes]:
+        """Consume and return every complete ``size``-byte frame (``native``: in C)."""
         count = (len(self._data) - self._start) // size
         if not count:
             return []
-        wire = self.take(count * size)
-        return [wire[start : start + size] for start in range(0, len(wire), size)]
+        data, start = self._data, self._start
+        if type(data) is bytes:
+            self._consumed(start + count * size)
+        else:  # a bytearray: copy the frames to bytes once, then slice them
+            data, start = self.take(count * size), 0
+        if native and take_fixed is not None:
+            return take_fixed(data, start, size)[0]
+        return take_fixed_python(data, start, size)[0]
+
+    def _bytes_storage(self) -> tuple[bytes, int]:
+        """The storage as ``bytes`` (a ``bytearray`` is copied once) and the read offset."""
+        data = self._data
+        if type(data) is not bytes:
+            with memoryview(data) as view:
+                data = self._data = view[self._start :].tobytes()
+            self._start = 0
+        return data, self._start

@@ -48,11 +48,15 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Sequence
 from itertools import chain
 from operator import length_hint
-from typing import ClassVar
+from typing import ClassVar, TypeAlias
 
 from ..errors import EncodeError, FramingError, IncompleteFrame
 from .buffer import ReceiveBuffer
 from .types import Buffer
+
+#: What a batch's messages add to their payloads on the wire: bytes each, or a
+#: function of the messages (for headers whose size varies, such as varints).
+BatchOverhead: TypeAlias = "int | Callable[[list[bytes]], int]"
 
 __all__ = [
     "Codec",
@@ -179,8 +183,9 @@ class _Batch:
 
     ``messages`` is read through one shared list ``iterator``; clearing the
     list in place ends that iterator and every chain over it. Each message
-    stands for its length plus ``overhead`` wire bytes, and ``rebuild`` turns
-    messages back into their exact wire bytes.
+    stands for its length plus ``overhead`` wire bytes (or, where that
+    varies, ``overhead(messages)`` is what a list of them adds), and
+    ``rebuild`` turns messages back into their exact wire bytes.
     """
 
     __slots__ = (
@@ -194,28 +199,35 @@ class _Batch:
     )
 
     def __init__(
-        self, messages: list[bytes], overhead: int, rebuild: Callable[[list[bytes]], bytes]
+        self,
+        messages: list[bytes],
+        overhead: BatchOverhead,
+        rebuild: Callable[[list[bytes]], bytes],
     ) -> None:
         self.messages = messages
         self.iterator = iter(messages)
         self.overhead = overhead
         self.rebuild = rebuild
-        # For wire_left(): all payload bytes, and those of the first _counted
-        # messages, each summed once however often it is asked.
+        # For wire_left(): the wire bytes of all messages, and of the first
+        # _counted, each summed once however often it is asked.
         self._total = -1
         self._counted = 0
         self._counted_bytes = 0
 
+    def _wire(self, messages: list[bytes]) -> int:
+        overhead = self.overhead
+        added = len(messages) * overhead if isinstance(overhead, int) else overhead(messages)
+        return sum(map(len, messages)) + added
+
     def wire_left(self) -> int:
         """Wire bytes of the messages not yet handed out."""
         messages = self.messages
-        left = length_hint(self.iterator)
-        handed_out = len(messages) - left
+        handed_out = len(messages) - length_hint(self.iterator)
         if self._total < 0:
-            self._total = sum(map(len, messages))
-        self._counted_bytes += sum(map(len, messages[self._counted : handed_out]))
+            self._total = self._wire(messages)
+        self._counted_bytes += self._wire(messages[self._counted : handed_out])
         self._counted = handed_out
-        return self._total - self._counted_bytes + left * self.overhead
+        return self._total - self._counted_bytes
 
     def take_wire(self) -> bytes:
         """The wire bytes of the messages not yet handed out; the queue is left empty."""
@@ -440,8 +452,9 @@ class Decoder(ABC):
 
     # -- batches: private to the built-in codecs --------------------------------
 
-    #: Wire bytes each message of a batch adds to its payload (a header, a delimiter).
-    _batch_overhead = 0
+    #: Wire bytes each message of a batch adds to its payload (a header, a
+    #: delimiter); or, where that varies, what a list of messages adds in all.
+    _batch_overhead: BatchOverhead = 0
 
     def _take_batch(self) -> list[bytes]:
         """Consume every complete, valid frame at once; ``[]`` reads frame by frame."""

@@ -25,10 +25,19 @@ from types import ModuleType
 __all__ = [
     "COMPILED",
     "PrefixedHeader",
+    "VarintHeader",
     "disabled",
+    "enabled",
     "prefixed_header",
+    "split_delimited",
+    "split_delimited_python",
+    "take_fixed",
+    "take_fixed_python",
     "take_prefixed",
     "take_prefixed_python",
+    "take_varint_prefixed",
+    "take_varint_prefixed_python",
+    "varint_header",
 ]
 
 _speedups: ModuleType | None = None
@@ -44,6 +53,22 @@ COMPILED = _speedups is not None
 #: ``take_prefixed(data, start, size, big, signed, max_length, adjust)``, or None.
 take_prefixed: Callable[..., tuple[list[bytes], int]] | None = (
     _speedups.take_prefixed if _speedups is not None else None
+)
+
+#: ``take_varint_prefixed(data, start, max_bytes, minimal, max_value,
+#: includes_header, max_length, adjust)``, or None.
+take_varint_prefixed: Callable[..., tuple[list[bytes], int]] | None = (
+    _speedups.take_varint_prefixed if _speedups is not None else None
+)
+
+#: ``split_delimited(data, start, delimiter, max_length)``, or None.
+split_delimited: Callable[[bytes, int, bytes, int], tuple[list[bytes], int]] | None = (
+    _speedups.split_delimited if _speedups is not None else None
+)
+
+#: ``take_fixed(data, start, size)``, or None.
+take_fixed: Callable[[bytes, int, int], tuple[list[bytes], int]] | None = (
+    _speedups.take_fixed if _speedups is not None else None
 )
 
 #: A header the compiled loop reads: (size in bytes, big-endian, signed).
@@ -66,6 +91,16 @@ def disabled() -> Iterator[None]:
         _enabled[0] = True
 
 
+def _in_reach(adjust: int) -> bool:
+    """Whether the compiled core is in use and ``adjust`` within what its loops take."""
+    return _enabled[0] and -_ADJUST_LIMIT < adjust < _ADJUST_LIMIT
+
+
+def enabled() -> bool:
+    """Whether a decoder made now uses the compiled core: it is built, and not ``disabled()``."""
+    return COMPILED and _enabled[0]
+
+
 def prefixed_header(header: struct.Struct, adjust: int) -> PrefixedHeader | None:
     """What the compiled loop needs to read ``header`` (one ``struct`` integer), or None.
 
@@ -73,13 +108,31 @@ def prefixed_header(header: struct.Struct, adjust: int) -> PrefixedHeader | None
     header or ``adjust`` is out of its reach: the pure-Python twin,
     ``take_prefixed_python``, then decodes, as it always can.
     """
-    if take_prefixed is None or not _enabled[0] or not -_ADJUST_LIMIT < adjust < _ADJUST_LIMIT:
+    if take_prefixed is None or not _in_reach(adjust):
         return None
     order, code = header.format[:-1], header.format[-1]
     if header.size not in (1, 2, 4, 8):
         return None
     big = order in ("!", ">") or (order in ("", "@", "=") and sys.byteorder == "big")
     return header.size, big, code.islower()
+
+
+#: A varint header as the compiled loop reads it: (max bytes, minimal, max value,
+#: includes header, adjust).
+VarintHeader = tuple[int, bool, int, bool, int]
+
+
+def varint_header(
+    max_bytes: int, minimal: bool, max_value: int, includes_header: bool, adjust: int
+) -> VarintHeader | None:
+    """What the compiled loop needs to read a varint header, or None (then Python decodes).
+
+    None when there is no compiled core (or it is ``disabled()``), or
+    ``adjust`` is out of its reach.
+    """
+    if take_varint_prefixed is None or not _in_reach(adjust):
+        return None
+    return max_bytes, minimal, max_value, includes_header, adjust
 
 
 def take_prefixed_python(
@@ -105,5 +158,75 @@ def take_prefixed_python(
         if stop > end or not 0 <= length <= max_length:
             break
         append(data[position + size : stop])
+        position = stop
+    return payloads, position
+
+
+def split_delimited_python(
+    data: bytes, start: int, delimiter: bytes, max_length: int
+) -> tuple[list[bytes], int]:
+    """The pure-Python ``split_delimited``, the reference: every complete frame from ``start``.
+
+    A frame is a payload followed by ``delimiter``, found left to right as
+    ``bytes.split`` finds it. Stops before the first payload longer than
+    ``max_length``, and at the last delimiter; returns the payloads and the
+    offset after the last frame taken.
+    """
+    pieces = data[start:].split(delimiter)
+    pieces.pop()  # what follows the last delimiter: the frame still arriving
+    cut_too_long(pieces, max_length)
+    return pieces, start + sum(map(len, pieces)) + len(pieces) * len(delimiter)
+
+
+def cut_too_long(payloads: list[bytes], max_length: int) -> None:
+    """Drop the first payload longer than ``max_length`` and all after it, in place."""
+    for index, payload in enumerate(payloads):
+        if len(payload) > max_length:
+            del payloads[index:]
+            return
+
+
+def take_fixed_python(data: bytes, start: int, size: int) -> tuple[list[bytes], int]:
+    """The pure-Python ``take_fixed``, the reference: every complete ``size``-byte frame."""
+    end = start + (len(data) - start) // size * size
+    return [data[offset : offset + size] for offset in range(start, end, size)], end
+
+
+def take_varint_prefixed_python(
+    data: bytes,
+    start: int,
+    max_bytes: int,
+    minimal: bool,
+    max_value: int,
+    includes_header: bool,
+    max_length: int,
+    adjust: int,
+) -> tuple[list[bytes], int]:
+    """The pure-Python ``take_varint_prefixed``, the reference: every complete frame.
+
+    An unsigned LEB128 header of at most ``max_bytes`` bytes (overlong forms
+    refused if ``minimal``) declares at most ``max_value``: the payload's
+    length plus ``adjust``, plus the header's size if ``includes_header``.
+    Stops before the first frame that is incomplete or bad; returns the
+    payloads and the offset after the last frame taken.
+    """
+    payloads: list[bytes] = []
+    end = len(data)
+    position = start
+    while True:
+        value = size = 0
+        for index, byte in enumerate(data[position : position + max_bytes]):
+            value |= (byte & 0x7F) << (7 * index)
+            if byte < 0x80:
+                size = index + 1
+                break
+        overlong = minimal and size > 1 and not data[position + size - 1]
+        if not size or value > max_value or overlong:
+            break
+        length = value - adjust - (size if includes_header else 0)
+        stop = position + size + length
+        if stop > end or not 0 <= length <= max_length:
+            break
+        payloads.append(data[position + size : stop])
         position = stop
     return payloads, position

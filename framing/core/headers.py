@@ -146,7 +146,7 @@ class VarintLayout(HeaderLayout):
     """Unsigned LEB128 (see ``Varint``)."""
 
     def __init__(self, spec: Varint = NAMED_VARINTS["varint"]) -> None:
-        self._minimal = spec.minimal
+        self.minimal = spec.minimal
         self.max_size = spec.max_bytes
         self.max_value = min(VARINT_MAX_VALUE, 2 ** (7 * spec.max_bytes) - 1)
 
@@ -159,7 +159,7 @@ class VarintLayout(HeaderLayout):
             if byte < 0x80:
                 if length > self.max_value:
                     raise InvalidFrame(f"varint length {length} exceeds {self.max_value}")
-                if self._minimal and index and not byte:
+                if self.minimal and index and not byte:
                     shown = head[: index + 1].hex(" ")
                     raise InvalidFrame(f"overlong varint: {index + 1} bytes for {length} ({shown})")
                 return index + 1, length, None
