@@ -389,6 +389,18 @@ def reference_append_count(stream: Stream) -> list[Any] | Tally:
     return out
 
 
+def reference_append_join(stream: Stream) -> list[Any] | Tally:
+    """The floor of any decoder called once a chunk: one C call each (``list.append``), one join."""
+    join, out = b"".join, stream.sink()
+    for chunks in stream.payload_chunks:
+        kept: list[bytes] = []
+        keep = kept.append
+        for chunk in chunks:
+            keep(chunk)
+        out.append(join(kept))
+    return out
+
+
 class _CountingDecoder:
     """``reference_append_count`` behind a decoder's interface: ``feed`` and iteration."""
 
@@ -753,6 +765,7 @@ def implementations(key: str) -> list[Entry]:
 
     join = ceiling('b"".join(payload chunks)', ceiling_join)
     append_count: list[Entry] = [
+        ("reference: list.append per chunk, join once", "reference", reference_append_join, ""),
         ("reference: append each chunk, count, join once", "reference", reference_append_count, ""),
         (
             bench.DECODER_REFERENCE,
