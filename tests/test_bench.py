@@ -442,3 +442,23 @@ def test_the_memory_bench_measures_every_adapter(capsys: pytest.CaptureFixture[s
     # Tiny runs judge too: 3 idle rows and 4 large-frame rows, the references not.
     judged = [line for line in out.splitlines() if line.endswith(("met", "MISSED"))]
     assert len(judged) == 7
+
+
+def test_the_compiled_bench_times_each_compiled_codec_against_its_pure_twin(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import compiled
+
+    result = compiled.main(["--count", "300", "--rounds", "1"])
+    out = capsys.readouterr().out
+    if not framing.__compiled__:
+        assert result == 1
+        assert "not in use" in out
+        return
+    assert result == 0
+    rows = [line for line in out.splitlines() if line.endswith("x")]
+    assert len(rows) == len(compiled.codecs(32))
+    for name in ["'varint'", "'mqtt'", "strict_crlf=True", "b'\\r\\n'", "FixedLength(size=32)"]:
+        assert any(name in row for row in rows), name
+    with pytest.raises(SystemExit, match="decoded 1 messages, not 2"):
+        compiled.best_times([lambda: 1], 1, 2)
