@@ -492,3 +492,32 @@ def test_a_decoder_of_your_own_can_be_wrapped() -> None:
     assert codec.max_length == 253
     assert codec.encode(b"hi") == b"\x04hi" + (0x6203).to_bytes(2, "big")
     check_codec(codec, max_buffered=256, max_examples=EXAMPLES)
+
+
+def test_a_bad_header_fails_a_wrapped_discarding_decoder_for_good() -> None:
+    # The wrapped decoder drops oversized frames, but cannot resynchronise after a
+    # bad header: the checksummed decoder stays failed with it, dropping what is fed.
+    codec = Checksummed(LengthPrefixed("!h", max_length=40, discard_oversized=True), "crc32")
+    decoder = codec.decoder()
+    decoder.feed(codec.encode(b"ok") + b"\xff\xfe")
+    assert decoder.next_frame() == b"ok"
+    for _ in range(3):
+        with pytest.raises(InvalidFrame, match="negative length"):
+            decoder.next_frame()
+        decoder.feed(codec.encode(b"after"))
+        assert decoder.buffered == 2
+    assert decoder.detach() == b"\xff\xfe"
+
+
+def test_a_bad_checksum_or_an_oversized_frame_skips_one_frame_of_a_discarding_decoder() -> None:
+    codec = Checksummed(LengthPrefixed("!H", max_length=10, discard_oversized=True), "crc32")
+    bad = bytearray(codec.encode(b"bad"))
+    bad[-1] ^= 1
+    big = LengthPrefixed("!H").encode(b"x" * 30)
+    decoder = codec.decoder()
+    decoder.feed(bytes(bad) + big + codec.encode(b"next"))
+    with pytest.raises(ChecksumMismatch):
+        decoder.next_frame()
+    with pytest.raises(FrameTooLarge):
+        decoder.next_frame()
+    assert list(decoder) == [b"next"]

@@ -76,7 +76,7 @@ from typing import Any, Literal, NamedTuple
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_payload_length
 from ..core.types import Buffer
-from ..errors import FrameTooLarge, InvalidFrame
+from ..errors import FrameTooLarge, FramingError, InvalidFrame
 
 __all__ = [
     "ALGORITHMS",
@@ -306,6 +306,7 @@ class ChecksummedDecoder(Decoder):
         self._algorithm = codec.algorithm
         self._byteorder: ByteOrder = codec.byteorder
         self._max_length = codec.max_length
+        self._inner_error: FramingError | None = None  # what the wrapped decoder raised last
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next frame's payload, its checksum checked and stripped."""
@@ -319,12 +320,16 @@ class ChecksummedDecoder(Decoder):
         return self._checked(self._inner)
 
     def _checked(self, inner: Decoder) -> bytes | None:
+        self._inner_error = None
         try:
             # iter(): the wrapped decoder's batches, if it makes any.
             frame = next(iter(inner), None)
-        except FrameTooLarge as error:
-            size = self._algorithm.size
-            raise FrameTooLarge(error.length - size, self._max_length) from None
+        except FramingError as error:
+            self._inner_error = error
+            if isinstance(error, FrameTooLarge):
+                size = self._algorithm.size
+                raise FrameTooLarge(error.length - size, self._max_length) from None
+            raise
         if frame is None:
             return None
         algorithm = self._algorithm
@@ -373,3 +378,8 @@ class _ResynchronisingDecoder(ChecksummedDecoder):
     """Around a decoder that resynchronises: a bad checksum skips one frame, too."""
 
     resynchronises = True
+
+    def recovers_from(self, error: FramingError) -> bool:
+        """After a bad checksum; after the wrapped decoder's errors, when it recovers from them."""
+        inner_error = self._inner_error
+        return inner_error is None or self._inner.recovers_from(inner_error)
