@@ -7,8 +7,9 @@
  * is the C twin of a Python function in framing/core/compiled.py
  * (take_prefixed_python, take_varint_prefixed_python,
  * split_delimited_python, take_fixed_python), which stays the reference:
- * the test suite runs with and without this module, and
- * tests/test_compiled.py checks each pair on the same bytes.
+ * tests/test_compiled.py checks each pair on the same bytes, and the test
+ * suite runs with and without this module (the pure core decodes with
+ * the twins; delimited frames with bytes.split, as the twin does).
  *
  * Written against the stable ABI (Py_LIMITED_API, Python 3.10): one
  * abi3 wheel serves every Python from 3.10 on. Only bytes objects are
@@ -161,7 +162,7 @@ take_prefixed(PyObject *module, PyObject *args)
 
 PyDoc_STRVAR(take_varint_prefixed_doc,
 "take_varint_prefixed(data, start, max_bytes, minimal, max_value, includes_header,\n"
-"                     max_length, adjust) -> (payloads, end)\n"
+"                     max_length, adjust) -> (payloads, end, sizes)\n"
 "\n"
 "Every complete frame of ``data`` from ``start``: an unsigned LEB128 header\n"
 "of at most ``max_bytes`` bytes (1 to 10; overlong forms refused if\n"
@@ -169,8 +170,8 @@ PyDoc_STRVAR(take_varint_prefixed_doc,
 "plus ``adjust`` (plus the header's size if ``includes_header``), then the\n"
 "payload. Stops before the first frame that is incomplete or bad (a header\n"
 "too long, too large or overlong, a payload length negative or above\n"
-"``max_length``). Returns the payloads and the offset after the last frame\n"
-"taken.");
+"``max_length``). Returns the payloads, the offset after the last frame\n"
+"taken, and each frame's header size (a byte each, in a bytes object).");
 
 static PyObject *
 take_varint_prefixed(PyObject *module, PyObject *args)
@@ -180,7 +181,9 @@ take_varint_prefixed(PyObject *module, PyObject *args)
     int max_bytes, minimal, includes_header;
     unsigned long long max_value;
     char *buffer;
-    PyObject *payloads;
+    PyObject *payloads, *sizes;
+    unsigned char *header_sizes = NULL;  /* each frame's header size, one byte each */
+    Py_ssize_t count = 0, capacity = 0;
 
     (void)module;
     if (!PyArg_ParseTuple(args, "O!nipKpnn:take_varint_prefixed", &PyBytes_Type, &data,
@@ -230,13 +233,34 @@ take_varint_prefixed(PyObject *module, PyObject *args)
         if (length < 0) {
             break;
         }
-        if (append_bytes(payloads, (const char *)header + size, length) < 0) {
-            Py_DECREF(payloads);
-            return NULL;
+        if (count == capacity) {
+            Py_ssize_t larger = capacity ? 2 * capacity : 256;
+            unsigned char *grown = PyMem_Realloc(header_sizes, (size_t)larger);
+            if (grown == NULL) {
+                PyErr_NoMemory();
+                goto fail;
+            }
+            header_sizes = grown;
+            capacity = larger;
         }
+        if (append_bytes(payloads, (const char *)header + size, length) < 0) {
+            goto fail;
+        }
+        header_sizes[count++] = (unsigned char)size;
         position += size + length;
     }
-    return Py_BuildValue("(Nn)", payloads, position);
+    sizes = PyBytes_FromStringAndSize((const char *)header_sizes, count);
+    PyMem_Free(header_sizes);
+    if (sizes == NULL) {
+        Py_DECREF(payloads);
+        return NULL;
+    }
+    return Py_BuildValue("(NnN)", payloads, position, sizes);
+
+fail:
+    PyMem_Free(header_sizes);
+    Py_DECREF(payloads);
+    return NULL;
 }
 
 /* The first `needle` (of `size` >= 1 bytes) in p[:length], or NULL. */

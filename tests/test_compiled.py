@@ -158,11 +158,64 @@ def test_the_compiled_varint_loop_stops_at_every_bad_header(
 ) -> None:
     args = (max_bytes, minimal, 2**64 - 1, False, 1000, 0)
     assert compiled.take_varint_prefixed is not None
-    payloads, _ = compiled.take_varint_prefixed(wire, 0, *args)
-    assert len(payloads) == taken
-    assert (payloads, _) == compiled.take_varint_prefixed_python(wire, 0, *args)
+    got = compiled.take_varint_prefixed(wire, 0, *args)
+    assert len(got[0]) == taken
+    assert len(got[2]) == taken  # a header size for each frame
+    assert got == compiled.take_varint_prefixed_python(wire, 0, *args)
     with pytest.raises(ValueError, match="max_bytes"):
         compiled.take_varint_prefixed(wire, 0, 11, False, 1, False, 10, 0)
+
+
+def _varint(value: int, padding: int) -> bytes:
+    """``value`` as LEB128, made ``padding`` bytes longer than needed (overlong)."""
+    out = bytearray()
+    while True:
+        out.append(value & 0x7F | 0x80)
+        value >>= 7
+        if not value:
+            break
+    out += b"\x80" * padding
+    out[-1] &= 0x7F
+    return bytes(out)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    codec=st.sampled_from(
+        [
+            LengthPrefixed("varint", max_length=300),
+            LengthPrefixed("varint", max_length=300, includes_header=True),
+            LengthPrefixed("varint", max_length=300, length_adjustment=-3),
+        ]
+    ),
+    frames=st.lists(st.tuples(st.binary(max_size=200), st.integers(0, 3)), max_size=8),
+    tail=st.sampled_from([b"", b"\xff", b"\xff\x01", b"\xff\x01abc"]),  # a frame arriving
+    taken=st.integers(0, 8),
+)
+def test_varint_batches_count_and_hand_back_headers_as_received(
+    codec: LengthPrefixed, frames: list[tuple[bytes, int]], tail: bytes, taken: int
+) -> None:
+    # Overlong headers (any number of padding bytes) are valid: buffered and
+    # detach() must see them as received, on either core, however many
+    # messages of the batch were handed out.
+    wire = b""
+    for payload, padding in frames:
+        declared = len(payload) + 3 if codec.length_adjustment else len(payload)
+        if codec.includes_header:
+            declared += len(_varint(declared + 2 + padding, padding))
+        wire += _varint(declared, padding) + payload
+    wire += tail
+    outcomes = []
+    for core in (codec, pure_python(codec)):
+        decoder = core.decoder()
+        decoder.feed(wire)
+        iterator = iter(decoder)
+        got = [message for _, message in zip(range(taken), iterator, strict=False)]
+        outcomes.append((got, decoder.buffered, decoder.detach()))
+    assert outcomes[0] == outcomes[1]
+    got, buffered, rest = outcomes[0]
+    assert got == [p for p, _ in frames][: len(got)]
+    assert buffered == len(rest)
 
 
 # Delimiters that overlap themselves (b"aa", b"aba") must be found left to
@@ -267,6 +320,7 @@ def test_pure_python_decoders_are_made_while_the_core_is_disabled() -> None:
     with compiled.disabled():
         assert compiled.prefixed_header(header, 0) is None
         assert not compiled.enabled()
+        assert not compiled.native_varint(0)
     assert compiled.enabled() == framing.__compiled__
     assert (compiled.prefixed_header(header, 0) is not None) == framing.__compiled__
     assert "pure_python(LengthPrefixed" in repr(pure_python(LengthPrefixed()))
@@ -275,7 +329,8 @@ def test_pure_python_decoders_are_made_while_the_core_is_disabled() -> None:
 
 def test_adjustments_out_of_the_compiled_reach_stay_in_python() -> None:
     assert compiled.prefixed_header(struct.Struct("!I"), 2**63) is None
-    assert compiled.varint_header(10, False, 2**64 - 1, False, 2**63) is None
+    assert not compiled.native_varint(2**63)
+    assert compiled.native_varint(0) == framing.__compiled__
     codec = LengthPrefixed("varint", length_adjustment=-(2**63))
     assert codec.decode(codec.encode(b"abc") * 2) == [b"abc"] * 2
 

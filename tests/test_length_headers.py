@@ -29,7 +29,7 @@ from framing import (
     LengthPrefixed,
     Varint,
 )
-from framing.testing import check_codec
+from framing.testing import check_codec, pure_python
 
 HELLO = b"HELLO, WORLD"
 
@@ -556,3 +556,26 @@ def test_an_adjusted_large_frame_is_received_in_place_over_a_socket() -> None:
         assert framing.FramedSocket(b, codec).recv() == payload
         sender.join(10)
     assert codec.payload_trailer == b""
+
+
+@pytest.mark.parametrize("core", ["as built", "pure Python"])
+@pytest.mark.parametrize(
+    ("codec", "frame"),
+    [
+        (LengthPrefixed("varint"), b"\x85\x00hello"),  # an overlong header, accepted
+        (LengthPrefixed("uvarint", includes_header=True), b"\x80\x01" + b"x" * 126),
+        (LengthPrefixed("varint", length_adjustment=-2), b"\x87\x80\x00hello"),
+    ],
+    ids=["overlong", "includes_header", "adjusted"],
+)
+def test_a_batch_of_varint_frames_hands_back_their_bytes_as_received(
+    core: str, codec: LengthPrefixed, frame: bytes
+) -> None:
+    # A header encode() would write otherwise must come back as it came.
+    decoder = (codec if core == "as built" else pure_python(codec)).decoder()
+    wire = frame * 3 + b"\x05he"  # three frames, then the start of a fourth
+    decoder.feed(wire)
+    first = next(iter(decoder))
+    assert first == codec.decode(frame)[0]
+    assert decoder.buffered == len(wire) - len(frame)
+    assert decoder.detach() == wire[len(frame) :]

@@ -45,7 +45,7 @@ from typing import Any, cast
 
 from ..core.buffer import ReceiveBuffer
 from ..core.codec import Codec, Decoder, as_view, check_max_length, check_payload_length
-from ..core.compiled import prefixed_header, varint_header
+from ..core.compiled import VarintHeader, native_varint, prefixed_header
 from ..core.frozen import Frozen
 from ..core.headers import HeaderLayout, Parsed, StructLayout, VarintLayout, layout_for
 from ..core.types import Buffer
@@ -350,16 +350,21 @@ class LengthPrefixedDecoder(Decoder):
             if self._batches and isinstance(self._layout, StructLayout)
             else None
         )
-        # A varint header is read in batches by the compiled core alone.
+        # A varint header is read in batches too, the compiled core's loop
+        # when it is in use (``varint_native``), else its Python twin.
         layout = self._layout
-        self._varint = (
-            varint_header(
+        self._varint: VarintHeader | None = (
+            (
                 layout.max_size, layout.minimal, layout.max_value, self._includes_header,
                 -self._adjustment,
             )
             if isinstance(layout, VarintLayout) and not self._offset and not self._keep_header
             else None
         )  # fmt: skip
+        self._varint_native = self._varint is not None and native_varint(-self._adjustment)
+        # A varint batch's frames, as received: the bytes they were cut from,
+        # the offset after the last and each one's header size (_rebuild_wire).
+        self._batch_source: tuple[bytes, int, bytes] = (b"", 0, b"")
         # The current frame's parsed header: (header size, payload length,
         # fields), None until the header is complete. The header's bytes stay
         # buffered until the whole frame is there.
@@ -371,8 +376,11 @@ class LengthPrefixedDecoder(Decoder):
         if header is not None and len(self._buffer) < header[0] + header[1]:
             return []  # not even the current frame is complete
         if self._varint is not None:
-            payloads = self._buffer._take_varint_prefixed(self._varint, self._max_length)
-            self._batch_overhead = self._varint_headers
+            payloads, sizes, source, end = self._buffer._take_varint_prefixed(
+                self._varint, self._max_length, self._varint_native
+            )
+            self._batch_overhead = sizes  # each header's size: a varint's varies
+            self._batch_source = (source, end, sizes)
         elif self._batches:
             assert isinstance(layout, StructLayout)
             size = layout.struct.size
@@ -387,14 +395,13 @@ class LengthPrefixedDecoder(Decoder):
             self._header = None  # a header parsed earlier belonged to the batch's first frame
         return payloads
 
-    def _varint_headers(self, payloads: list[bytes]) -> int:
-        """The wire bytes of the varint headers of ``payloads`` (a batch's overhead)."""
-        size = self._layout.header_size
-        adjustment = self._adjustment
-        if not self._includes_header:
-            return sum(size(len(payload) - adjustment) for payload in payloads)
-        encode = self.codec.encode
-        return sum(len(encode(payload)) - len(payload) for payload in payloads)
+    def _rebuild_wire(self, messages: list[bytes]) -> bytes:
+        """The last ``messages`` of the batch, as received (a varint may have taken any form)."""
+        if self._varint is None:
+            return super()._rebuild_wire(messages)
+        source, end, sizes = self._batch_source
+        headers = sum(sizes[len(sizes) - len(messages) :])
+        return source[end - sum(map(len, messages)) - headers : end]
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next payload: its header is checked the moment it is complete."""

@@ -63,6 +63,7 @@ from .compiled import (
     take_prefixed,
     take_prefixed_python,
     take_varint_prefixed,
+    take_varint_prefixed_python,
 )
 from .types import Buffer
 
@@ -568,24 +569,32 @@ class ReceiveBuffer:
             self._consumed(position)
         return payloads
 
-    def _take_varint_prefixed(self, header: VarintHeader, max_length: int) -> list[bytes]:
+    def _take_varint_prefixed(
+        self, header: VarintHeader, max_length: int, native: bool
+    ) -> tuple[list[bytes], bytes, bytes, int]:
         """Consume every complete frame with a varint length prefix and a valid length.
 
-        The compiled core's loop (``header`` from ``compiled.varint_header``):
-        stops before the first frame that is incomplete or bad, leaving it to
-        the frame-at-a-time path, which reports it.
+        Stops before the first frame that is incomplete or bad, leaving it to
+        the frame-at-a-time path, which reports it. Returns the payloads,
+        each frame's header size (a byte each), and the bytes they were cut
+        from with the offset after the last: every frame's exact wire bytes,
+        whatever form its header took. ``native``: the compiled core's loop
+        runs (``compiled.native_varint``), else its Python twin.
         """
-        if self._chunks or self._start == len(self._data) or take_varint_prefixed is None:
-            return []
+        if self._chunks or self._start == len(self._data):
+            return [], b"", b"", 0
         data, start = self._bytes_storage()
         max_bytes, minimal, max_value, includes_header, adjust = header
-        payloads, position = take_varint_prefixed(
-            data, start, max_bytes, minimal, max_value, includes_header,
-            min(max_length, sys.maxsize), adjust,
-        )  # fmt: skip
+        take = take_varint_prefixed if native and take_varint_prefixed is not None else None
+        limit = min(max_length, sys.maxsize)
+        args = (max_bytes, minimal, max_value, includes_header, limit, adjust)
+        if take is not None:
+            payloads, position, sizes = take(data, start, *args)
+        else:
+            payloads, position, sizes = take_varint_prefixed_python(data, start, *args)
         if payloads:
             self._consumed(position)
-        return payloads
+        return payloads, sizes, data, position
 
     def _take_delimited(self, delimiter: bytes, max_length: int, native: bool) -> list[bytes]:
         """Consume every complete frame that ends in ``delimiter``; return the payloads.

@@ -54,9 +54,9 @@ from ..errors import EncodeError, FramingError, IncompleteFrame
 from .buffer import ReceiveBuffer
 from .types import Buffer
 
-#: What a batch's messages add to their payloads on the wire: bytes each, or a
-#: function of the messages (for headers whose size varies, such as varints).
-BatchOverhead: TypeAlias = "int | Callable[[list[bytes]], int]"
+#: What a batch's messages add to their payloads on the wire: bytes each, or,
+#: for headers whose size varies (varints), each message's in a ``bytes``.
+BatchOverhead: TypeAlias = "int | bytes"
 
 __all__ = [
     "Codec",
@@ -184,8 +184,8 @@ class _Batch:
     ``messages`` is read through one shared list ``iterator``; clearing the
     list in place ends that iterator and every chain over it. Each message
     stands for its length plus ``overhead`` wire bytes (or, where that
-    varies, ``overhead(messages)`` is what a list of them adds), and
-    ``rebuild`` turns messages back into their exact wire bytes.
+    varies, ``overhead[i]`` for message i), and ``rebuild`` turns the
+    messages not handed out (the last ones) back into their exact wire bytes.
     """
 
     __slots__ = (
@@ -214,18 +214,22 @@ class _Batch:
         self._counted = 0
         self._counted_bytes = 0
 
-    def _wire(self, messages: list[bytes]) -> int:
+    def _wire(self, start: int, stop: int) -> int:
+        """The wire bytes of messages ``start`` to ``stop``."""
         overhead = self.overhead
-        added = len(messages) * overhead if isinstance(overhead, int) else overhead(messages)
-        return sum(map(len, messages)) + added
+        if isinstance(overhead, int):
+            added = (stop - start) * overhead
+        else:
+            added = sum(overhead[start:stop])
+        return sum(map(len, self.messages[start:stop])) + added
 
     def wire_left(self) -> int:
         """Wire bytes of the messages not yet handed out."""
         messages = self.messages
         handed_out = len(messages) - length_hint(self.iterator)
         if self._total < 0:
-            self._total = self._wire(messages)
-        self._counted_bytes += self._wire(messages[self._counted : handed_out])
+            self._total = self._wire(0, len(messages))
+        self._counted_bytes += self._wire(self._counted, handed_out)
         self._counted = handed_out
         return self._total - self._counted_bytes
 
@@ -453,7 +457,7 @@ class Decoder(ABC):
     # -- batches: private to the built-in codecs --------------------------------
 
     #: Wire bytes each message of a batch adds to its payload (a header, a
-    #: delimiter); or, where that varies, what a list of messages adds in all.
+    #: delimiter); or, where that varies, each message's, in a ``bytes``.
     _batch_overhead: BatchOverhead = 0
 
     def _take_batch(self) -> list[bytes]:

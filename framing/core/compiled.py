@@ -28,6 +28,7 @@ __all__ = [
     "VarintHeader",
     "disabled",
     "enabled",
+    "native_varint",
     "prefixed_header",
     "split_delimited",
     "split_delimited_python",
@@ -37,7 +38,6 @@ __all__ = [
     "take_prefixed_python",
     "take_varint_prefixed",
     "take_varint_prefixed_python",
-    "varint_header",
 ]
 
 _speedups: ModuleType | None = None
@@ -57,7 +57,7 @@ take_prefixed: Callable[..., tuple[list[bytes], int]] | None = (
 
 #: ``take_varint_prefixed(data, start, max_bytes, minimal, max_value,
 #: includes_header, max_length, adjust)``, or None.
-take_varint_prefixed: Callable[..., tuple[list[bytes], int]] | None = (
+take_varint_prefixed: Callable[..., tuple[list[bytes], int, bytes]] | None = (
     _speedups.take_varint_prefixed if _speedups is not None else None
 )
 
@@ -117,22 +117,19 @@ def prefixed_header(header: struct.Struct, adjust: int) -> PrefixedHeader | None
     return header.size, big, code.islower()
 
 
-#: A varint header as the compiled loop reads it: (max bytes, minimal, max value,
+#: A varint header as the batch loops read it: (max bytes, minimal, max value,
 #: includes header, adjust).
 VarintHeader = tuple[int, bool, int, bool, int]
 
 
-def varint_header(
-    max_bytes: int, minimal: bool, max_value: int, includes_header: bool, adjust: int
-) -> VarintHeader | None:
-    """What the compiled loop needs to read a varint header, or None (then Python decodes).
+def native_varint(adjust: int) -> bool:
+    """Whether the compiled loop reads varint headers for a decoder made now.
 
-    None when there is no compiled core (or it is ``disabled()``), or
-    ``adjust`` is out of its reach.
+    False when there is no compiled core (or it is ``disabled()``), or
+    ``adjust`` is out of its reach: the pure-Python twin,
+    ``take_varint_prefixed_python``, then decodes, as it always can.
     """
-    if take_varint_prefixed is None or not _in_reach(adjust):
-        return None
-    return max_bytes, minimal, max_value, includes_header, adjust
+    return take_varint_prefixed is not None and _in_reach(adjust)
 
 
 def take_prefixed_python(
@@ -201,16 +198,18 @@ def take_varint_prefixed_python(
     includes_header: bool,
     max_length: int,
     adjust: int,
-) -> tuple[list[bytes], int]:
+) -> tuple[list[bytes], int, bytes]:
     """The pure-Python ``take_varint_prefixed``, the reference: every complete frame.
 
     An unsigned LEB128 header of at most ``max_bytes`` bytes (overlong forms
     refused if ``minimal``) declares at most ``max_value``: the payload's
     length plus ``adjust``, plus the header's size if ``includes_header``.
     Stops before the first frame that is incomplete or bad; returns the
-    payloads and the offset after the last frame taken.
+    payloads, the offset after the last frame taken and each frame's header
+    size (a byte each).
     """
     payloads: list[bytes] = []
+    sizes = bytearray()
     end = len(data)
     position = start
     while True:
@@ -228,5 +227,6 @@ def take_varint_prefixed_python(
         if stop > end or not 0 <= length <= max_length:
             break
         payloads.append(data[position + size : stop])
+        sizes.append(size)
         position = stop
-    return payloads, position
+    return payloads, position, bytes(sizes)
