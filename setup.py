@@ -33,13 +33,19 @@ class OptionalBuildExt(build_ext):
         except Exception as error:
             self._fall_back(error)
 
-    @staticmethod
-    def _fall_back(error: BaseException) -> None:
+    def _fall_back(self, error: BaseException) -> None:
         print(
             f"framing: the compiled core was not built ({type(error).__name__}: {error}); "
             "installing pure Python, which is as correct and slower",
             file=sys.stderr,
         )
+        # No extension: the package is pure, and a wheel built now is the
+        # pure wheel (py3-none-any), not an abi3 one that holds no extension.
+        self.distribution.ext_modules = []
+        wheel = self.distribution.command_obj.get("bdist_wheel")
+        if wheel is not None:
+            wheel.root_is_pure = True  # type: ignore[attr-defined]
+            wheel.py_limited_api = False  # type: ignore[attr-defined]
 
 
 extensions = (

@@ -154,6 +154,22 @@ def test_without_a_compiler_the_sdist_installs_as_pure_python(dist: Path, tmp_pa
     assert check.stdout.strip() == "False [b'ok']", check.stderr
 
 
+def test_without_a_compiler_the_wheel_built_is_the_pure_wheel(tmp_path: Path) -> None:
+    # Not an abi3 platform wheel that holds no extension (what pip would cache).
+    pytest.importorskip("build")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
+        check=True, capture_output=True, timeout=480,
+        env={**_base_env(), "CC": "false", "LDSHARED": "false"},
+    )  # fmt: skip
+    wheel = only(tmp_path, "*.whl")
+    assert wheel.name == "framing_codecs-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "framing/core/buffer.py" in names  # at the root, not under .data/platlib
+    assert not [name for name in names if name.endswith(".so")]
+
+
 def test_framing_no_extensions_builds_the_pure_wheel(tmp_path: Path) -> None:
     pytest.importorskip("build")
     subprocess.run(
