@@ -22,37 +22,94 @@
 #include <stdint.h>
 #include <string.h>
 
-/* The integer of `size` bytes at `p`, big- or little-endian. */
-static uint64_t
+/* The integer of `size` bytes (1, 2, 4 or 8) at `p`, big- or little-endian. */
+static inline uint64_t
 read_unsigned(const unsigned char *p, int size, int big)
 {
-    uint64_t value = 0;
-    int i;
-    if (big) {
-        for (i = 0; i < size; i++) {
-            value = (value << 8) | p[i];
+    switch (size) {
+    case 1:
+        return p[0];
+    case 2:
+        return big ? (uint64_t)p[0] << 8 | p[1] : (uint64_t)p[1] << 8 | p[0];
+    case 4:
+        return big ? (uint64_t)p[0] << 24 | (uint64_t)p[1] << 16 | (uint64_t)p[2] << 8 | p[3]
+                   : (uint64_t)p[3] << 24 | (uint64_t)p[2] << 16 | (uint64_t)p[1] << 8 | p[0];
+    default: {
+        uint64_t value = 0;
+        int i;
+        for (i = 0; i < 8; i++) {
+            value = value << 8 | p[big ? i : 7 - i];
         }
+        return value;
     }
-    else {
-        for (i = size - 1; i >= 0; i--) {
-            value = (value << 8) | p[i];
-        }
     }
-    return value;
 }
 
-/* Append bytes(p[:size]) to `list`; -1 with an exception set on failure. */
+/* The frames a loop found, as (offset, length) spans of its bytes. Each loop
+ * finds them all first, then makes the list of payloads at its size and sets
+ * each in place (payload_list): no appends, no regrowth of the list. */
+typedef struct {
+    Py_ssize_t offset;
+    Py_ssize_t length;
+} Span;
+
+typedef struct {
+    Span *items;
+    Py_ssize_t count;
+    Py_ssize_t capacity;
+} Spans;
+
+/* Add a span; -1 with MemoryError set (and the spans freed) on failure. */
 static int
-append_bytes(PyObject *list, const char *p, Py_ssize_t size)
+spans_add(Spans *spans, Py_ssize_t offset, Py_ssize_t length)
 {
-    PyObject *item = PyBytes_FromStringAndSize(p, size);
-    int result;
-    if (item == NULL) {
-        return -1;
+    if (spans->count == spans->capacity) {
+        Py_ssize_t larger = spans->capacity ? 2 * spans->capacity : 64;
+        Span *grown = PyMem_Realloc(spans->items, (size_t)larger * sizeof(Span));
+        if (grown == NULL) {
+            PyMem_Free(spans->items);
+            spans->items = NULL;
+            PyErr_NoMemory();
+            return -1;
+        }
+        spans->items = grown;
+        spans->capacity = larger;
     }
-    result = PyList_Append(list, item);
-    Py_DECREF(item);
-    return result;
+    spans->items[spans->count].offset = offset;
+    spans->items[spans->count].length = length;
+    spans->count++;
+    return 0;
+}
+
+/* The payloads the spans mark in `buffer`, a list; NULL with an exception
+ * set on failure. The spans are freed either way. */
+static PyObject *
+payload_list(const char *buffer, Spans *spans)
+{
+    PyObject *payloads = PyList_New(spans->count);
+    Py_ssize_t index;
+
+    for (index = 0; payloads != NULL && index < spans->count; index++) {
+        const Span *span = &spans->items[index];
+        PyObject *payload = PyBytes_FromStringAndSize(buffer + span->offset, span->length);
+        if (payload == NULL || PyList_SetItem(payloads, index, payload) < 0) {
+            Py_CLEAR(payloads);
+        }
+    }
+    PyMem_Free(spans->items);
+    spans->items = NULL;
+    return payloads;
+}
+
+/* (payload_list(...), end) as a tuple; NULL with an exception set on failure. */
+static PyObject *
+payloads_and_end(const char *buffer, Spans *spans, Py_ssize_t end)
+{
+    PyObject *payloads = payload_list(buffer, spans);
+    if (payloads == NULL) {
+        return NULL;
+    }
+    return Py_BuildValue("(Nn)", payloads, end);
 }
 
 /* The bytes of `data` as a pointer and size, `start` checked against them. */
@@ -98,15 +155,43 @@ PyDoc_STRVAR(take_prefixed_doc,
 "length is negative or above ``max_length``. Returns the payloads and the\n"
 "offset after the last frame taken.");
 
+/* The payload length of the frame whose header starts at `header`, with
+ * `available` bytes from there; -1 if it is incomplete or bad. */
+static Py_ssize_t
+prefixed_length(const unsigned char *header, Py_ssize_t available, int size, int big,
+                int is_signed, Py_ssize_t max_length, Py_ssize_t adjust)
+{
+    uint64_t raw;
+    int64_t declared;
+
+    if (available < size) {
+        return -1;
+    }
+    raw = read_unsigned(header, size, big);
+    if (is_signed) {
+        if (size < 8 && (raw >> (8 * size - 1))) {
+            raw |= ~(uint64_t)0 << (8 * size);  /* sign-extend */
+        }
+        declared = (int64_t)raw;
+    }
+    else {
+        if (raw > (uint64_t)INT64_MAX) {
+            return -1;  /* far above any max_length: the Python path reports it */
+        }
+        declared = (int64_t)raw;
+    }
+    return payload_length(declared, adjust, max_length, available - size);
+}
+
 static PyObject *
 take_prefixed(PyObject *module, PyObject *args)
 {
     PyObject *data;
-    Py_ssize_t start, max_length, adjust;
+    Py_ssize_t start, max_length, adjust, end, position, length;
     int size, big, is_signed;
+    const unsigned char *bytes;
     char *buffer;
-    Py_ssize_t end, position;
-    PyObject *payloads;
+    Spans spans = {NULL, 0, 0};
 
     (void)module;
     if (!PyArg_ParseTuple(args, "O!nippnn:take_prefixed", &PyBytes_Type, &data, &start,
@@ -124,40 +209,17 @@ take_prefixed(PyObject *module, PyObject *args)
         PyErr_SetString(PyExc_ValueError, "max_length must not be negative");
         return NULL;
     }
-    payloads = PyList_New(0);
-    if (payloads == NULL) {
-        return NULL;
-    }
+    bytes = (const unsigned char *)buffer;
+    /* A bad or incomplete frame ends the loop: the frame-at-a-time path reports it. */
     position = start;
-    while (end - position >= size) {
-        const unsigned char *header = (const unsigned char *)buffer + position;
-        uint64_t raw = read_unsigned(header, size, big);
-        int64_t declared;
-        Py_ssize_t length;
-
-        if (is_signed) {
-            if (size < 8 && (raw >> (8 * size - 1))) {
-                raw |= ~(uint64_t)0 << (8 * size);  /* sign-extend */
-            }
-            declared = (int64_t)raw;
-        }
-        else {
-            if (raw > (uint64_t)INT64_MAX) {
-                break;  /* far above any max_length: the Python path reports it */
-            }
-            declared = (int64_t)raw;
-        }
-        length = payload_length(declared, adjust, max_length, end - position - size);
-        if (length < 0) {
-            break;  /* bad or incomplete: left to the frame-at-a-time path */
-        }
-        if (append_bytes(payloads, (const char *)header + size, (Py_ssize_t)length) < 0) {
-            Py_DECREF(payloads);
+    while ((length = prefixed_length(bytes + position, end - position, size, big, is_signed,
+                                     max_length, adjust)) >= 0) {
+        if (spans_add(&spans, position + size, length) < 0) {
             return NULL;
         }
-        position += size + (Py_ssize_t)length;
+        position += size + length;
     }
-    return Py_BuildValue("(Nn)", payloads, position);
+    return payloads_and_end(buffer, &spans, position);
 }
 
 PyDoc_STRVAR(take_varint_prefixed_doc,
@@ -176,14 +238,12 @@ PyDoc_STRVAR(take_varint_prefixed_doc,
 static PyObject *
 take_varint_prefixed(PyObject *module, PyObject *args)
 {
-    PyObject *data;
-    Py_ssize_t start, max_length, adjust, end, position;
+    PyObject *data, *payloads, *sizes;
+    Py_ssize_t start, max_length, adjust, end, position, index, previous;
     int max_bytes, minimal, includes_header;
     unsigned long long max_value;
-    char *buffer;
-    PyObject *payloads, *sizes;
-    unsigned char *header_sizes = NULL;  /* each frame's header size, one byte each */
-    Py_ssize_t count = 0, capacity = 0;
+    char *buffer, *header_sizes;
+    Spans spans = {NULL, 0, 0};
 
     (void)module;
     if (!PyArg_ParseTuple(args, "O!nipKpnn:take_varint_prefixed", &PyBytes_Type, &data,
@@ -199,10 +259,6 @@ take_varint_prefixed(PyObject *module, PyObject *args)
     if (read_bytes(data, start, &buffer, &end) < 0) {
         return NULL;
     }
-    payloads = PyList_New(0);
-    if (payloads == NULL) {
-        return NULL;
-    }
     position = start;
     for (;;) {
         const unsigned char *header = (const unsigned char *)buffer + position;
@@ -210,17 +266,17 @@ take_varint_prefixed(PyObject *module, PyObject *args)
         uint64_t value = 0;
         Py_ssize_t size = 0;  /* the header's bytes, once its last byte is read */
         Py_ssize_t length;
-        int index;
+        int i;
 
-        for (index = 0; index < max_bytes && index < available; index++) {
-            uint64_t bits = header[index] & 0x7F;
-            int shift = 7 * index;
+        for (i = 0; i < max_bytes && i < available; i++) {
+            uint64_t bits = header[i] & 0x7F;
+            int shift = 7 * i;
             if (bits && (shift >= 64 || (bits << shift) >> shift != bits)) {
                 break;  /* above 2**64 - 1: too large, the Python path reports it */
             }
             value |= bits << shift;
-            if (header[index] < 0x80) {
-                size = index + 1;
+            if (header[i] < 0x80) {
+                size = i + 1;
                 break;
             }
         }
@@ -233,34 +289,29 @@ take_varint_prefixed(PyObject *module, PyObject *args)
         if (length < 0) {
             break;
         }
-        if (count == capacity) {
-            Py_ssize_t larger = capacity ? 2 * capacity : 256;
-            unsigned char *grown = PyMem_Realloc(header_sizes, (size_t)larger);
-            if (grown == NULL) {
-                PyErr_NoMemory();
-                goto fail;
-            }
-            header_sizes = grown;
-            capacity = larger;
+        if (spans_add(&spans, position + size, length) < 0) {
+            return NULL;
         }
-        if (append_bytes(payloads, (const char *)header + size, length) < 0) {
-            goto fail;
-        }
-        header_sizes[count++] = (unsigned char)size;
         position += size + length;
     }
-    sizes = PyBytes_FromStringAndSize((const char *)header_sizes, count);
-    PyMem_Free(header_sizes);
+    /* Each header's size: from the end of the frame before to its payload. */
+    sizes = PyBytes_FromStringAndSize(NULL, spans.count);
     if (sizes == NULL) {
-        Py_DECREF(payloads);
+        PyMem_Free(spans.items);
+        return NULL;
+    }
+    header_sizes = PyBytes_AsString(sizes);
+    previous = start;
+    for (index = 0; index < spans.count; index++) {
+        header_sizes[index] = (char)(spans.items[index].offset - previous);
+        previous = spans.items[index].offset + spans.items[index].length;
+    }
+    payloads = payload_list(buffer, &spans);
+    if (payloads == NULL) {
+        Py_DECREF(sizes);
         return NULL;
     }
     return Py_BuildValue("(NnN)", payloads, position, sizes);
-
-fail:
-    PyMem_Free(header_sizes);
-    Py_DECREF(payloads);
-    return NULL;
 }
 
 /* The first `needle` (of `size` >= 1 bytes) in p[:length], or NULL. */
@@ -294,7 +345,7 @@ split_delimited(PyObject *module, PyObject *args)
     Py_ssize_t start, max_length, size, end, position;
     const char *delimiter;
     char *buffer;
-    PyObject *payloads;
+    Spans spans = {NULL, 0, 0};
 
     (void)module;
     if (!PyArg_ParseTuple(args, "O!ny#n:split_delimited", &PyBytes_Type, &data, &start,
@@ -309,10 +360,6 @@ split_delimited(PyObject *module, PyObject *args)
     if (read_bytes(data, start, &buffer, &end) < 0) {
         return NULL;
     }
-    payloads = PyList_New(0);
-    if (payloads == NULL) {
-        return NULL;
-    }
     position = start;
     for (;;) {
         const char *found = find(buffer + position, end - position, delimiter, size);
@@ -324,13 +371,12 @@ split_delimited(PyObject *module, PyObject *args)
         if (length > max_length) {
             break;  /* too long: left to the frame-at-a-time path, which reports it */
         }
-        if (append_bytes(payloads, buffer + position, length) < 0) {
-            Py_DECREF(payloads);
+        if (spans_add(&spans, position, length) < 0) {
             return NULL;
         }
         position += length + size;
     }
-    return Py_BuildValue("(Nn)", payloads, position);
+    return payloads_and_end(buffer, &spans, position);
 }
 
 PyDoc_STRVAR(take_fixed_doc,
@@ -342,10 +388,9 @@ PyDoc_STRVAR(take_fixed_doc,
 static PyObject *
 take_fixed(PyObject *module, PyObject *args)
 {
-    PyObject *data;
-    Py_ssize_t start, size, end, position;
+    PyObject *data, *payloads;
+    Py_ssize_t start, size, end, count, index;
     char *buffer;
-    PyObject *payloads;
 
     (void)module;
     if (!PyArg_ParseTuple(args, "O!nn:take_fixed", &PyBytes_Type, &data, &start, &size)) {
@@ -358,17 +403,18 @@ take_fixed(PyObject *module, PyObject *args)
     if (read_bytes(data, start, &buffer, &end) < 0) {
         return NULL;
     }
-    payloads = PyList_New(0);
+    count = (end - start) / size;
+    payloads = PyList_New(count);
+    for (index = 0; payloads != NULL && index < count; index++) {
+        PyObject *payload = PyBytes_FromStringAndSize(buffer + start + index * size, size);
+        if (payload == NULL || PyList_SetItem(payloads, index, payload) < 0) {
+            Py_CLEAR(payloads);
+        }
+    }
     if (payloads == NULL) {
         return NULL;
     }
-    for (position = start; end - position >= size; position += size) {
-        if (append_bytes(payloads, buffer + position, size) < 0) {
-            Py_DECREF(payloads);
-            return NULL;
-        }
-    }
-    return Py_BuildValue("(Nn)", payloads, position);
+    return Py_BuildValue("(Nn)", payloads, start + count * size);
 }
 
 static PyMethodDef speedups_methods[] = {
