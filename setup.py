@@ -40,7 +40,12 @@ class OptionalBuildExt(build_ext):
             file=sys.stderr,
         )
         # No extension: the package is pure, and a wheel built now is the
-        # pure wheel (py3-none-any), not an abi3 one that holds no extension.
+        # pure wheel (py3-none-any), not an abi3 one that holds no extension,
+        # nor one left in the build directory by an earlier build.
+        for extension in self.extensions:
+            stale = self.get_ext_fullpath(extension.name)
+            if os.path.exists(stale):
+                os.remove(stale)
         self.distribution.ext_modules = []
         wheel = self.distribution.command_obj.get("bdist_wheel")
         if wheel is not None:

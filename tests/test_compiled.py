@@ -16,6 +16,7 @@ import os
 import struct
 import subprocess
 import sys
+import types
 
 import pytest
 from hypothesis import given, settings
@@ -353,3 +354,16 @@ def test_a_limit_above_the_largest_c_size_decodes_as_in_python() -> None:
     assert list(decoder) == [b"abc"] * 3
     lines = Lines(max_length=2**64)
     assert lines.decode(b"abc\n" * 3) == [b"abc"] * 3
+
+
+def test_an_extension_built_from_other_sources_is_left_unused() -> None:
+    stale = types.ModuleType("framing._speedups")
+    stale.API = compiled.API - 1  # type: ignore[attr-defined]
+    with pytest.warns(RuntimeWarning, match="built from other sources"):
+        assert compiled.usable(stale) is None
+    current = types.ModuleType("framing._speedups")
+    current.API = compiled.API  # type: ignore[attr-defined]
+    assert compiled.usable(current) is current
+    assert compiled.usable(None) is None
+    if framing.__compiled__:
+        assert compiled.usable(compiled._speedups) is compiled._speedups

@@ -12,6 +12,7 @@ import socket
 import socketserver
 import struct
 import threading
+import tracemalloc
 from typing import Any
 
 import pytest
@@ -579,3 +580,22 @@ def test_a_batch_of_varint_frames_hands_back_their_bytes_as_received(
     assert first == codec.decode(frame)[0]
     assert decoder.buffered == len(wire) - len(frame)
     assert decoder.detach() == wire[len(frame) :]
+
+
+@pytest.mark.parametrize("core", ["as built", "pure Python"])
+def test_a_varint_decoder_lets_go_of_the_chunk_it_has_decoded(core: str) -> None:
+    # An idle connection holds no chunk: the batch kept its bytes only while
+    # it had messages to hand out.
+    codec = LengthPrefixed("varint")
+    decoder = (codec if core == "as built" else pure_python(codec)).decoder()
+    tracemalloc.start()
+    try:
+        wire = codec.encode(b"x" * 100) * 20_000  # 2 MB, traced
+        decoder.feed(wire)
+        del wire
+        assert sum(1 for _ in decoder) == 20_000
+        held, _ = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert decoder.buffered == 0
+    assert held < 100_000

@@ -8,6 +8,7 @@ index): ``pytest -m "not slow"`` leaves them out; CI runs them.
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -155,16 +156,30 @@ def test_without_a_compiler_the_sdist_installs_as_pure_python(dist: Path, tmp_pa
 
 
 def test_without_a_compiler_the_wheel_built_is_the_pure_wheel(tmp_path: Path) -> None:
-    # Not an abi3 platform wheel that holds no extension (what pip would cache).
+    # Not an abi3 platform wheel that holds no extension (what pip would
+    # cache), nor one holding the extension an earlier build of the same tree
+    # left in its build directory (built from other sources, maybe).
     pytest.importorskip("build")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(tmp_path), str(ROOT)],
-        check=True, capture_output=True, timeout=480,
-        env={**_base_env(), "CC": "false", "LDSHARED": "false"},
-    )  # fmt: skip
-    wheel = only(tmp_path, "*.whl")
-    assert wheel.name == "framing_codecs-0.1.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel) as archive:
+    tree = tmp_path / "tree"
+    files = subprocess.run(
+        ["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True, timeout=60
+    ).stdout.split()
+    for name in files:
+        (tree / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tree / name)
+
+    def wheel(outdir: Path, **env: str) -> Path:
+        subprocess.run(
+            [sys.executable, "-m", "build", "--wheel", "--outdir", str(outdir), str(tree)],
+            check=True, capture_output=True, timeout=480, env={**_base_env(), **env},
+        )  # fmt: skip
+        return only(outdir, "*.whl")
+
+    assert "-abi3-" in wheel(tmp_path / "compiled").name  # leaves tree/build/.../_speedups*.so
+    (tree / "framing" / "_speedups.c").touch()
+    pure = wheel(tmp_path / "pure", CC="false", LDSHARED="false")
+    assert pure.name == "framing_codecs-0.1.0-py3-none-any.whl"
+    with zipfile.ZipFile(pure) as archive:
         names = archive.namelist()
     assert "framing/core/buffer.py" in names  # at the root, not under .data/platlib
     assert not [name for name in names if name.endswith(".so")]

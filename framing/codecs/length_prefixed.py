@@ -362,9 +362,6 @@ class LengthPrefixedDecoder(Decoder):
             else None
         )  # fmt: skip
         self._varint_native = self._varint is not None and native_varint(-self._adjustment)
-        # A varint batch's frames, as received: the bytes they were cut from,
-        # the offset after the last and each one's header size (_rebuild_wire).
-        self._batch_source: tuple[bytes, int, bytes] = (b"", 0, b"")
         # The current frame's parsed header: (header size, payload length,
         # fields), None until the header is complete. The header's bytes stay
         # buffered until the whole frame is there.
@@ -380,7 +377,8 @@ class LengthPrefixedDecoder(Decoder):
                 self._varint, self._max_length, self._varint_native
             )
             self._batch_overhead = sizes  # each header's size: a varint's varies
-            self._batch_source = (source, end, sizes)
+            if payloads:  # detach() slices them as received, whatever form a header took
+                self._batch_source = (source, end)
         elif self._batches:
             assert isinstance(layout, StructLayout)
             size = layout.struct.size
@@ -394,14 +392,6 @@ class LengthPrefixedDecoder(Decoder):
         if payloads:
             self._header = None  # a header parsed earlier belonged to the batch's first frame
         return payloads
-
-    def _rebuild_wire(self, messages: list[bytes]) -> bytes:
-        """The last ``messages`` of the batch, as received (a varint may have taken any form)."""
-        if self._varint is None:
-            return super()._rebuild_wire(messages)
-        source, end, sizes = self._batch_source
-        headers = sum(sizes[len(sizes) - len(messages) :])
-        return source[end - sum(map(len, messages)) - headers : end]
 
     def decode(self, buffer: ReceiveBuffer) -> bytes | None:
         """The next payload: its header is checked the moment it is complete."""

@@ -196,6 +196,7 @@ class _Batch:
         "messages",
         "overhead",
         "rebuild",
+        "source",
     )
 
     def __init__(
@@ -203,11 +204,16 @@ class _Batch:
         messages: list[bytes],
         overhead: BatchOverhead,
         rebuild: Callable[[list[bytes]], bytes],
+        source: tuple[bytes, int] | None = None,
     ) -> None:
         self.messages = messages
         self.iterator = iter(messages)
         self.overhead = overhead
         self.rebuild = rebuild
+        # The bytes the messages were cut from and the offset after the last,
+        # where a codec keeps them: the wire of those not handed out is then
+        # sliced from there, as received, instead of rebuilt.
+        self.source = source
         # For wire_left(): the wire bytes of all messages, and of the first
         # _counted, each summed once however often it is asked.
         self._total = -1
@@ -236,8 +242,15 @@ class _Batch:
     def take_wire(self) -> bytes:
         """The wire bytes of the messages not yet handed out; the queue is left empty."""
         left = length_hint(self.iterator)
-        wire = self.rebuild(self.messages[len(self.messages) - left :]) if left else b""
+        if not left:
+            wire = b""
+        elif self.source is not None:
+            data, end = self.source
+            wire = data[end - self.wire_left() : end]
+        else:
+            wire = self.rebuild(self.messages[len(self.messages) - left :])
         self.messages.clear()
+        self.source = None
         return wire
 
 
@@ -408,7 +421,12 @@ class Decoder(ABC):
         if self._error is None and not buffer.collecting:
             messages = self._take_batch()
             if messages:
-                batch = self._batch = _Batch(messages, self._batch_overhead, self._rebuild_wire)
+                source = self._batch_source
+                if source is not None:  # handed to the batch, which ends with its messages
+                    self._batch_source = None
+                batch = self._batch = _Batch(
+                    messages, self._batch_overhead, self._rebuild_wire, source
+                )
                 return chain(batch.iterator, iter(self.next_frame, None))
         if buffer.collecting:
             return _AfterLargeFrame(self)
@@ -459,6 +477,10 @@ class Decoder(ABC):
     #: Wire bytes each message of a batch adds to its payload (a header, a
     #: delimiter); or, where that varies, each message's, in a ``bytes``.
     _batch_overhead: BatchOverhead = 0
+
+    #: Set by ``_take_batch`` where a batch's frames can be sliced from the bytes
+    #: they were cut from, as received: (those bytes, the offset after the last).
+    _batch_source: tuple[bytes, int] | None = None
 
     def _take_batch(self) -> list[bytes]:
         """Consume every complete, valid frame at once; ``[]`` reads frame by frame."""

@@ -18,11 +18,13 @@ import importlib
 import os
 import struct
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from types import ModuleType
 
 __all__ = [
+    "API",
     "COMPILED",
     "PrefixedHeader",
     "VarintHeader",
@@ -38,12 +40,37 @@ __all__ = [
     "take_prefixed_python",
     "take_varint_prefixed",
     "take_varint_prefixed_python",
+    "usable",
 ]
+
+#: The interface these functions expect of ``framing._speedups`` (its ``API``).
+API = 2
+
+
+def usable(module: ModuleType | None) -> ModuleType | None:
+    """``module`` if it is the compiled core these sources expect, else None (with a warning).
+
+    An extension built from other sources (an editable install whose C
+    file changed since it was built, a stale build directory) has another
+    ``API``: the pure core then decodes, as correctly.
+    """
+    if module is None or getattr(module, "API", None) == API:
+        return module
+    warnings.warn(
+        f"framing: the compiled core ({getattr(module, '__file__', module.__name__)}) "
+        "was built from other sources "
+        f"(API {getattr(module, 'API', None)}, not {API}): using pure Python; "
+        "reinstall framing to rebuild it",
+        RuntimeWarning,
+        stacklevel=2,
+    )
+    return None
+
 
 _speedups: ModuleType | None = None
 if os.environ.get("FRAMING_NO_EXTENSIONS", "") in ("", "0"):
     try:
-        _speedups = importlib.import_module("framing._speedups")
+        _speedups = usable(importlib.import_module("framing._speedups"))
     except ImportError:  # not built: no compiler at install time, or a pure wheel
         _speedups = None
 
